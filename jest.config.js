@@ -1,0 +1,27 @@
+// One config, two projects: unit specs sit beside the source, e2e scenarios live under test/.
+// jose 6 ships ES modules only, so ts-jest transpiles it to CommonJS for Jest's module system.
+const common = {
+  moduleFileExtensions: ['js', 'json', 'ts'],
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.(t|j)s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json', isolatedModules: true, diagnostics: false }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(jose|oidc-provider)/)'],
+  moduleNameMapper: {
+    '^@app/social-auth(|/.*)$': '<rootDir>/libs/social-auth/src$1',
+    '^@app/social-auth-testing(|/.*)$': '<rootDir>/libs/social-auth-testing/src$1',
+  },
+};
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', rootDir: __dirname, testMatch: ['<rootDir>/{src,libs}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      rootDir: __dirname,
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      testTimeout: 30000,
+    },
+  ],
+};
