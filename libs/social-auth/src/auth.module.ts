@@ -1,0 +1,51 @@
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AUTH_MODULE_OPTIONS, AUTH_OPTIONS } from './auth.constants';
+import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './auth.module-definition';
+import { AuthModuleOptions, resolveAuthOptions } from './auth.options';
+import { AuthDatabase } from './database/auth-database';
+import { AUTH_ENTITIES } from './entities';
+import { JwtAuthGuard } from './guards/jwt-auth.guard';
+import { AccessTokenService } from './tokens/access-token.service';
+
+const CORE_PROVIDERS: Provider[] = [
+  { provide: AUTH_OPTIONS, inject: [AUTH_MODULE_OPTIONS], useFactory: (raw: AuthModuleOptions) => resolveAuthOptions(raw) },
+  AuthDatabase,
+  AccessTokenService,
+  JwtAuthGuard,
+];
+
+const EXPORTS = [AUTH_OPTIONS, AuthDatabase, AccessTokenService, JwtAuthGuard];
+
+/**
+ * Social login for a Nest monolith: Google and GitHub sign-in (Authorization Code + PKCE),
+ * account linking, and short-lived JWT sessions checked by a global guard.
+ *
+ * The host owns TypeORM (add `AUTH_ENTITIES` and `AUTH_MIGRATIONS`) and `ThrottlerModule`.
+ * @example
+ * AuthModule.forRootAsync({ inject: [ConfigService], useFactory: (c: ConfigService) => ({ appUrl: c.get('APP_URL'), tokens: { secret: c.get('AUTH_JWT_SECRET') }, providers: { google: { clientId, clientSecret } } }) })
+ * @publicApi
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature(AUTH_ENTITIES)],
+  controllers: [],
+  providers: CORE_PROVIDERS,
+  exports: EXPORTS,
+})
+export class AuthModule extends ConfigurableModuleClass {
+  /** Configures the module with static options. Options are validated at boot. */
+  static forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
+    return withGlobalGuard(super.forRoot(options), options.globalGuard);
+  }
+
+  /** Configures the module from a factory, class or existing provider (`ConfigService`, …). */
+  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withGlobalGuard(super.forRootAsync(options), options.globalGuard);
+  }
+}
+
+function withGlobalGuard(definition: DynamicModule, globalGuard: boolean | undefined): DynamicModule {
+  if (globalGuard === false) return definition;
+  return { ...definition, providers: [...(definition.providers ?? []), { provide: APP_GUARD, useExisting: JwtAuthGuard }] };
+}

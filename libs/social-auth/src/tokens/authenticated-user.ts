@@ -1,0 +1,17 @@
+/**
+ * What the guard puts on the request after verifying an access token: the local user and
+ * the session (refresh family) the token belongs to.
+ * @publicApi
+ */
+export interface AuthenticatedUser {
+  /** Local user id (`sub`). */
+  id: string;
+  /** Session id (`sid`). */
+  sessionId: string;
+  /** Access-token id (`jti`). */
+  tokenId: string;
+  /** When the access token was issued (seconds since epoch). */
+  issuedAt: number;
+  /** When the access token expires (seconds since epoch). */
+  expiresAt: number;
+}

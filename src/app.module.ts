@@ -1,0 +1,34 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '@app/social-auth';
+import { authOptionsFromConfig } from './config/auth.config';
+import { databaseOptions } from './config/database.config';
+import { DEMO_CONFIG } from './config/demo-config.token';
+import type { DemoConfig } from './config/demo.config';
+import { HealthController } from './health/health.controller';
+import { HomeController } from './home/home.controller';
+import { ProfileController } from './profile/profile.controller';
+
+/**
+ * The demo monolith: a host app that imports AuthModule like any team would. It owns TypeORM,
+ * throttling and configuration; the module owns sign-in, accounts and sessions.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: DemoConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ demo: config })] }),
+        // Schema changes come from migrations, run before the app starts (see bootstrap.ts).
+        TypeOrmModule.forRoot({ ...databaseOptions(config.databaseUrl), retryAttempts: 0 }),
+        ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 60_000, limit: 600 }] }),
+        AuthModule.forRootAsync({ useFactory: () => authOptionsFromConfig(config) }),
+      ],
+      controllers: [HealthController, ProfileController, HomeController],
+      providers: [{ provide: DEMO_CONFIG, useValue: config }],
+    };
+  }
+}

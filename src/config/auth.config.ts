@@ -1,0 +1,35 @@
+import type { AuthModuleOptions } from '@app/social-auth';
+import type { DemoConfig } from './demo.config';
+
+/** Identity-provider endpoints that replace the real ones (the sandbox's fakes). */
+export interface ProviderOverrides {
+  google?: NonNullable<DemoConfig['google']>;
+  github?: NonNullable<DemoConfig['github']>;
+}
+
+/** Maps the demo's environment to `AuthModule` options. */
+export function authOptionsFromConfig(config: DemoConfig, overrides: ProviderOverrides = {}): AuthModuleOptions {
+  const google = overrides.google ?? config.google;
+  const github = overrides.github ?? config.github;
+  return {
+    appUrl: config.appUrl,
+    production: config.production,
+    errorRedirect: '/',
+    defaultReturnTo: '/',
+    tokens: {
+      secret: config.jwtSecret,
+      privateKey: config.jwtPrivateKey,
+      accessTtl: config.accessTtl,
+      refreshIdleTtl: config.refreshIdleTtl,
+      refreshAbsoluteTtl: config.refreshAbsoluteTtl,
+    },
+    providers: {
+      google: google && strip(google),
+      github: github && strip(github),
+    },
+  };
+}
+
+function strip<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { databaseKind, DatabaseUrlError } from './database.config';
+
+/** The demo's configuration, read from the environment once at start-up. */
+export interface DemoConfig {
+  nodeEnv: string;
+  production: boolean;
+  port: number;
+  appUrl: string;
+  databaseUrl: string;
+  redisUrl?: string;
+  jwtSecret?: string;
+  jwtPrivateKey?: string;
+  /** True when the JWT secret was generated for this start (development only). */
+  ephemeralSecret: boolean;
+  accessTtl: number;
+  refreshIdleTtl: number;
+  refreshAbsoluteTtl: number;
+  google?: {
+    clientId: string;
+    clientSecret: string;
+    issuer?: string;
+    authorizationURL?: string;
+    tokenURL?: string;
+    userInfoURL?: string;
+    jwksURL?: string;
+    hostedDomain?: string;
+  };
+  github?: { clientId: string; clientSecret: string; authorizationURL?: string; tokenURL?: string; apiURL?: string };
+  /** Serve the testing kit's fake Google and GitHub in-process (development only). */
+  sandbox: boolean;
+  /** Number of proxy hops trusted for `X-Forwarded-For`; 0 trusts none. */
+  trustProxy: number;
+}
+
+/** A wrong environment variable; the message names it. */
+export class EnvError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and validates the demo's environment (see .env.example). Throws {@link EnvError} naming
+ * the first bad variable, so a misconfigured demo refuses to start.
+ */
+export function loadDemoConfig(env: Env): DemoConfig {
+  const nodeEnv = env.NODE_ENV || 'development';
+  const production = nodeEnv === 'production';
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const appUrl = url(env, 'APP_URL') ?? `http://localhost:${port}`;
+  const databaseUrl = env.DATABASE_URL || 'sqlite:./data/app.sqlite';
+  try {
+    databaseKind(databaseUrl);
+  } catch (error) {
+    throw new EnvError((error as DatabaseUrlError).message);
+  }
+  const redisUrl = env.REDIS_URL || undefined;
+  if (redisUrl && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) throw new EnvError('REDIS_URL must look like redis://127.0.0.1:6379');
+
+  let jwtSecret = env.AUTH_JWT_SECRET || undefined;
+  const jwtPrivateKey = env.AUTH_JWT_PRIVATE_KEY?.replace(/\\n/g, '\n') || undefined;
+  if (jwtSecret !== undefined && jwtSecret.length < 32) throw new EnvError('AUTH_JWT_SECRET must be at least 32 characters');
+  if (jwtPrivateKey !== undefined && !jwtPrivateKey.includes('-----BEGIN PRIVATE KEY-----')) {
+    throw new EnvError('AUTH_JWT_PRIVATE_KEY must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----)');
+  }
+  let ephemeralSecret = false;
+  if (!jwtSecret && !jwtPrivateKey) {
+    if (production) throw new EnvError('AUTH_JWT_SECRET or AUTH_JWT_PRIVATE_KEY is required in production');
+    jwtSecret = randomBytes(32).toString('base64url');
+    ephemeralSecret = true;
+  }
+
+  const google = pair(env, 'GOOGLE');
+  const github = pair(env, 'GITHUB');
+  const sandboxDefault = !google && !github && !production;
+  const sandbox = bool(env, 'AUTH_SANDBOX', sandboxDefault);
+  if (sandbox && production) throw new EnvError('AUTH_SANDBOX must not be on in production');
+
+  return {
+    nodeEnv,
+    production,
+    port,
+    appUrl: appUrl.replace(/\/+$/, ''),
+    databaseUrl,
+    redisUrl,
+    jwtSecret,
+    jwtPrivateKey,
+    ephemeralSecret,
+    accessTtl: int(env, 'AUTH_ACCESS_TTL', 600, 30, 900),
+    refreshIdleTtl: int(env, 'AUTH_REFRESH_IDLE_TTL', 14 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
+    refreshAbsoluteTtl: int(env, 'AUTH_REFRESH_ABSOLUTE_TTL', 30 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
+    google: google && {
+      ...google,
+      issuer: url(env, 'GOOGLE_ISSUER'),
+      authorizationURL: url(env, 'GOOGLE_AUTHORIZATION_URL'),
+      tokenURL: url(env, 'GOOGLE_TOKEN_URL'),
+      userInfoURL: url(env, 'GOOGLE_USERINFO_URL'),
+      jwksURL: url(env, 'GOOGLE_JWKS_URL'),
+      hostedDomain: env.GOOGLE_HOSTED_DOMAIN || undefined,
+    },
+    github: github && {
+      ...github,
+      authorizationURL: url(env, 'GITHUB_AUTHORIZATION_URL'),
+      tokenURL: url(env, 'GITHUB_TOKEN_URL'),
+      apiURL: url(env, 'GITHUB_API_URL'),
+    },
+    sandbox,
+    trustProxy: int(env, 'AUTH_TRUST_PROXY', 0, 0, 10),
+  };
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new EnvError(`${name} must be a whole number (got "${raw.slice(0, 20)}")`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new EnvError(`${name} must be between ${min} and ${max} (got ${value})`);
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'on', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'off', 'no'].includes(raw)) return false;
+  throw new EnvError(`${name} must be true or false (got "${raw.slice(0, 20)}")`);
+}
+
+function url(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    const parsed = new URL(raw);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error();
+  } catch {
+    throw new EnvError(`${name} must be an absolute http(s) URL`);
+  }
+  return raw;
+}
+
+function pair(env: Env, prefix: string): { clientId: string; clientSecret: string } | undefined {
+  const clientId = env[`${prefix}_CLIENT_ID`];
+  const clientSecret = env[`${prefix}_CLIENT_SECRET`];
+  if (!clientId && !clientSecret) return undefined;
+  if (!clientId) throw new EnvError(`${prefix}_CLIENT_ID is required when ${prefix}_CLIENT_SECRET is set`);
+  if (!clientSecret) throw new EnvError(`${prefix}_CLIENT_SECRET is required when ${prefix}_CLIENT_ID is set`);
+  return { clientId, clientSecret };
+}

@@ -1,0 +1,43 @@
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { existsSync } from 'node:fs';
+import { AppModule } from './app.module';
+import { configureApp, logLevels, runMigrations } from './bootstrap';
+import { DemoConfig, EnvError, loadDemoConfig } from './config/demo.config';
+import { DatabaseUrlError } from './config/database.config';
+
+async function main(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  let config: DemoConfig;
+  try {
+    config = loadDemoConfig(process.env);
+  } catch (error) {
+    return fail(error instanceof EnvError ? `configuration error: ${error.message}` : 'configuration error');
+  }
+  const logger = new Logger('Demo');
+  try {
+    await runMigrations(config);
+  } catch (error) {
+    if (error instanceof DatabaseUrlError) return fail(`configuration error: ${error.message}`);
+    return fail(`cannot open the database named by DATABASE_URL: ${describe(error)}`);
+  }
+  if (config.ephemeralSecret) {
+    logger.warn('AUTH_JWT_SECRET is not set: using a random secret for this run; every restart signs everyone out');
+  }
+  const app = await NestFactory.create(AppModule.forRoot(config), { logger: logLevels(config), abortOnError: false });
+  configureApp(app, config);
+  await app.listen(config.port, process.env.HOST || '127.0.0.1');
+  logger.log(`listening on ${config.appUrl}${config.sandbox ? ' (sandbox identity providers)' : ''}`);
+}
+
+function describe(error: unknown): string {
+  const e = error as { code?: string; message?: string };
+  return e?.code ?? e?.message?.split('\n')[0] ?? 'unknown error';
+}
+
+function fail(line: string): void {
+  process.stderr.write(`${line}\n`);
+  process.exit(1);
+}
+
+void main().catch((error) => fail(`start-up failed: ${describe(error)}`));

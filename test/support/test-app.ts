@@ -1,0 +1,76 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../../src/app.module';
+import { configureApp, runMigrations } from '../../src/bootstrap';
+import { DemoConfig, loadDemoConfig } from '../../src/config/demo.config';
+import { createTestDatabase, TestDatabase } from './test-database';
+
+/** A running demo app on a fresh database, as a test sees it. */
+export interface TestApp {
+  app: INestApplication;
+  config: DemoConfig;
+  dataSource: DataSource;
+  database: TestDatabase;
+  /** Base URL the app listens on (`http://127.0.0.1:PORT`). */
+  url: string;
+  /** A supertest client bound to the app (no cookie jar; see `agent()` from supertest for one). */
+  http: ReturnType<typeof request>;
+  close(): Promise<void>;
+}
+
+/**
+ * Boots the real demo app (same module, same bootstrap as `npm start`) on a fresh database, with
+ * environment variables as the demo reads them. It listens on a random loopback port and
+ * APP_URL points at it, so OAuth redirects come back to this app.
+ */
+export async function createTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  try {
+    const server = await reservePort();
+    const base: Record<string, string | undefined> = {
+      NODE_ENV: 'test',
+      PORT: String(server),
+      APP_URL: `http://127.0.0.1:${server}`,
+      AUTH_JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
+      AUTH_SANDBOX: 'false',
+      DATABASE_URL: database.url,
+    };
+    const config = loadDemoConfig({ ...base, ...env });
+    await runMigrations(config);
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
+    const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+    configureApp(app, config);
+    await app.listen(config.port, '127.0.0.1');
+    const url = `http://127.0.0.1:${config.port}`;
+    return {
+      app,
+      config,
+      dataSource: app.get(getDataSourceToken()),
+      database,
+      url,
+      http: request(url),
+      close: async () => {
+        await app.close();
+        await database.drop();
+      },
+    };
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+}
+
+async function reservePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
