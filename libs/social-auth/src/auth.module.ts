@@ -1,4 +1,4 @@
-import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AUTH_MODULE_OPTIONS, AUTH_OPTIONS } from './auth.constants';
@@ -7,6 +7,9 @@ import { AuthModuleOptions, resolveAuthOptions } from './auth.options';
 import { AuthDatabase } from './database/auth-database';
 import { AUTH_ENTITIES } from './entities';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
+import { AccountLinkingService } from './linking/account-linking.service';
+import { TypeOrmUserStore } from './linking/typeorm-user.store';
+import { AuthUserStore } from './linking/user-store.port';
 import { AccessTokenService } from './tokens/access-token.service';
 
 const CORE_PROVIDERS: Provider[] = [
@@ -14,9 +17,16 @@ const CORE_PROVIDERS: Provider[] = [
   AuthDatabase,
   AccessTokenService,
   JwtAuthGuard,
+  { provide: AuthUserStore, useClass: TypeOrmUserStore },
+  AccountLinkingService,
 ];
 
-const EXPORTS = [AUTH_OPTIONS, AuthDatabase, AccessTokenService, JwtAuthGuard];
+const EXPORTS = [AUTH_OPTIONS, AuthDatabase, AccessTokenService, JwtAuthGuard, AuthUserStore, AccountLinkingService];
+
+// Order matters: controllers with fixed paths (/auth/me, /auth/providers, /auth/sessions, …) are
+// registered before the OAuth controller's /auth/:provider routes so a fixed path never reads as a
+// provider id.
+const CONTROLLERS: Type[] = [];
 
 /**
  * Social login for a Nest monolith: Google and GitHub sign-in (Authorization Code + PKCE),
@@ -29,7 +39,7 @@ const EXPORTS = [AUTH_OPTIONS, AuthDatabase, AccessTokenService, JwtAuthGuard];
  */
 @Module({
   imports: [TypeOrmModule.forFeature(AUTH_ENTITIES)],
-  controllers: [],
+  controllers: CONTROLLERS,
   providers: CORE_PROVIDERS,
   exports: EXPORTS,
 })
