@@ -1,0 +1,31 @@
+/**
+ * Testing kit of `@app/social-auth`: in-process fake Google (OIDC) and GitHub (OAuth 2.0)
+ * identity providers with request logs, scripted users and per-test scenario knobs.
+ * @packageDocumentation
+ */
+export { FakeGoogle, type FakeMintIdTokenOptions } from './fake-google.server';
+export { FakeGitHub } from './fake-github.server';
+export { FakeIdpServer } from './fake-idp.server';
+export { googleUsers, githubUsers, type FakeUserFactory } from './fake-idp.users';
+export { createPkcePair, isValidCodeVerifier, isValidS256Challenge, s256Challenge, verifyS256 } from './pkce';
+export type {
+  FakeAuthorizeError,
+  FakeClaimsPatch,
+  FakeEndpointBehavior,
+  FakeGitHubEmail,
+  FakeGitHubEndpoints,
+  FakeGitHubScenario,
+  FakeGitHubStartOptions,
+  FakeGitHubUser,
+  FakeGoogleEndpoints,
+  FakeGoogleScenario,
+  FakeGoogleStartOptions,
+  FakeGoogleUser,
+  FakeIdpAuthorization,
+  FakeIdpBaseScenario,
+  FakeIdpMode,
+  FakeIdpParams,
+  FakeIdpRequest,
+  FakeIdpStartOptions,
+  FakeIdTokenSigning,
+} from './fake-idp.types';
