@@ -20,6 +20,7 @@ export const AUTH_ERROR_CODES = {
     message: 'An account with this email already exists. Sign in with your existing method, then connect this provider.',
   },
   identity_in_use: { status: 409, message: 'This identity is already linked to another account.' },
+  sign_up_disabled: { status: 403, message: 'New accounts cannot be created here. Sign in with an account that already exists.' },
   account_disabled: { status: 403, message: 'This account is disabled.' },
   unauthorized: { status: 401, message: 'Authentication is required.' },
   token_expired: { status: 401, message: 'The access token has expired.' },
