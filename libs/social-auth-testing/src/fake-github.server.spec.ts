@@ -2,17 +2,12 @@ import { request } from 'node:http';
 
 import { FakeGitHub } from './fake-github.server';
 import { githubUsers } from './fake-idp.users';
+import { withQuery } from './fake-idp.http';
 import { createPkcePair } from './pkce';
 
 const REDIRECT = 'http://127.0.0.1:9/auth/github/callback';
 
 type Form = Record<string, string | undefined>;
-
-function toUrl(base: string, params: Form): URL {
-  const url = new URL(base);
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
-  return url;
-}
 
 function form(params: Form): URLSearchParams {
   const body = new URLSearchParams();
@@ -32,7 +27,7 @@ describe('FakeGitHub', () => {
   async function authorize(overrides: Form = {}, fake = github) {
     const pkce = createPkcePair();
     const res = await fetch(
-      toUrl(fake.endpoints.authorization, {
+      withQuery(fake.endpoints.authorization, {
         client_id: fake.clientId,
         redirect_uri: REDIRECT,
         scope: 'read:user user:email',

@@ -112,7 +112,7 @@ export class FakeGitHub extends FakeIdpServer<FakeGitHubUser, FakeGitHubScenario
    * @example const token = github.issueAccessToken({ scope: 'read:user' }); // /user/emails → 404
    */
   issueAccessToken(options: { user?: FakeGitHubUser; scope?: string } = {}): string {
-    return this.newAccessToken(structuredClone(options.user ?? this.signedInUser), options.scope ?? 'read:user user:email');
+    return this.newAccessToken(structuredClone(options.user ?? this.signedInUser), options.scope ?? 'read:user user:email').token;
   }
 
   /** @internal */
@@ -230,18 +230,17 @@ export class FakeGitHub extends FakeIdpServer<FakeGitHubUser, FakeGitHubScenario
     if (!result.ok) return fail(result.reason === 'redirect_uri_mismatch' ? 'redirect_uri_mismatch' : 'bad_verification_code', result.reason);
 
     const { grant } = result;
-    const accessToken = this.newAccessToken(grant.user, grant.authorization.scope ?? '');
-    grant.tokens.push(accessToken);
-    const scope = this.accessTokens.get(accessToken)?.scope ?? '';
-    return reply(applyPatch({ access_token: accessToken, token_type: 'bearer', scope }, this.scenario.token?.fields));
+    const { token, scope } = this.newAccessToken(grant.user, grant.authorization.scope ?? '');
+    grant.tokens.push(token);
+    return reply(applyPatch({ access_token: token, token_type: 'bearer', scope }, this.scenario.token?.fields));
   }
 
   /** `gho_` + 36 alphanumerics; scopes stored comma-separated, as GitHub reports them. */
-  private newAccessToken(user: FakeGitHubUser, scope: string): string {
+  private newAccessToken(user: FakeGitHubUser, requested: string): { token: string; scope: string } {
     const token = `gho_${Array.from(randomBytes(36), (b) => ALPHANUMERIC[b % ALPHANUMERIC.length]).join('')}`;
-    const granted = scope.split(/[\s,]+/).filter(Boolean).join(',');
-    this.accessTokens.set(token, { user, scope: granted, clientId: this.clientId });
-    return token;
+    const scope = requested.split(/[\s,]+/).filter(Boolean).join(',');
+    this.accessTokens.set(token, { user, scope, clientId: this.clientId });
+    return { token, scope };
   }
 
   private apiError(status: number, message: string, rejected?: string, documentationUrl = 'https://docs.github.com/rest'): PreparedResponse {

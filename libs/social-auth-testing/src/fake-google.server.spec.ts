@@ -3,17 +3,12 @@ import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, exportSPKI, impor
 
 import { FakeGoogle } from './fake-google.server';
 import { googleUsers } from './fake-idp.users';
+import { withQuery } from './fake-idp.http';
 import { createPkcePair, s256Challenge } from './pkce';
 
 const REDIRECT = 'http://127.0.0.1:9/auth/google/callback';
 
 type Form = Record<string, string | undefined>;
-
-function toUrl(base: string, params: Form): URL {
-  const url = new URL(base);
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
-  return url;
-}
 
 function form(params: Form): URLSearchParams {
   const body = new URLSearchParams();
@@ -35,7 +30,7 @@ describe('FakeGoogle', () => {
   async function authorize(overrides: Form = {}) {
     const pkce = createPkcePair();
     const res = await fetch(
-      toUrl(google.endpoints.authorization, {
+      withQuery(google.endpoints.authorization, {
         client_id: google.clientId,
         redirect_uri: REDIRECT,
         response_type: 'code',
@@ -224,7 +219,7 @@ describe('FakeGoogle', () => {
     });
 
     it('refuses duplicated parameters', async () => {
-      const url = toUrl(google.endpoints.authorization, { client_id: google.clientId, redirect_uri: REDIRECT });
+      const url = new URL(withQuery(google.endpoints.authorization, { client_id: google.clientId, redirect_uri: REDIRECT }));
       url.searchParams.append('state', 'a');
       url.searchParams.append('state', 'b');
       const res = await fetch(url, { redirect: 'manual' });
@@ -459,7 +454,7 @@ describe('FakeGoogle', () => {
       consent.signInAs(googleUsers.dana());
       const open = async () => {
         const res = await fetch(
-          toUrl(consent.endpoints.authorization, {
+          withQuery(consent.endpoints.authorization, {
             client_id: consent.clientId,
             redirect_uri: REDIRECT,
             response_type: 'code',

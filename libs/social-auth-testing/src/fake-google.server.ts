@@ -349,28 +349,29 @@ export class FakeGoogle extends FakeIdpServer<FakeGoogleUser, FakeGoogleScenario
     return this.keys.signJwt(applyPatch(claims, knobs.claims), knobs.signing ?? 'valid', (h) => applyPatch(h, knobs.header));
   }
 
-  /** Claims like Google's: email claims with the `email` scope, profile claims with `profile`. */
+  /** ID-token claims: the protocol claims around the user's scoped claims. */
   private idTokenClaims(user: FakeGoogleUser, scope: string, nonce: string | undefined, accessToken: string | undefined, skewSec: number) {
-    const scopes = scope.split(' ');
     const iat = Math.floor(Date.now() / 1000) + skewSec;
-    const claims: Record<string, unknown> = { iss: this.issuer, azp: this.clientId, aud: this.clientId, sub: user.sub };
-    if (user.hd !== undefined) claims.hd = user.hd;
-    if (scopes.includes('email') && user.email !== undefined) {
-      claims.email = user.email;
-      if (user.email_verified !== undefined) claims.email_verified = user.email_verified;
-    }
+    const claims: Record<string, unknown> = { iss: this.issuer, azp: this.clientId, aud: this.clientId, ...this.userClaims(user, scope) };
     // OIDC Core §3.1.3.6: left half of SHA-256 of the ASCII access token, base64url.
     if (accessToken) claims.at_hash = createHash('sha256').update(accessToken, 'ascii').digest().subarray(0, 16).toString('base64url');
     if (nonce !== undefined) claims.nonce = nonce;
-    if (scopes.includes('profile')) Object.assign(claims, this.profileClaims(user));
     claims.iat = iat;
     claims.exp = iat + ID_TOKEN_TTL_SEC;
     return claims;
   }
 
-  private profileClaims(user: FakeGoogleUser): Record<string, unknown> {
-    const { name, picture, given_name, family_name } = user;
-    return Object.fromEntries(Object.entries({ name, picture, given_name, family_name }).filter(([, v]) => v !== undefined));
+  /**
+   * What Google releases about the user, in ID tokens and userinfo alike: `sub` and `hd`
+   * always, email claims with the `email` scope, profile claims with `profile`.
+   */
+  private userClaims(user: FakeGoogleUser, scope: string): Record<string, unknown> {
+    const scopes = scope.split(' ');
+    const { sub, hd, email, email_verified, name, picture, given_name, family_name } = user;
+    const released: Record<string, unknown> = { sub, hd };
+    if (scopes.includes('email') && email !== undefined) Object.assign(released, { email, email_verified });
+    if (scopes.includes('profile')) Object.assign(released, { name, picture, given_name, family_name });
+    return Object.fromEntries(Object.entries(released).filter(([, v]) => v !== undefined));
   }
 
   private userinfoAnswer(ctx: FakeIdpContext): PreparedResponse {
@@ -386,13 +387,6 @@ export class FakeGoogle extends FakeIdpServer<FakeGoogleUser, FakeGoogleScenario
       return this.json(401, body, { 'WWW-Authenticate': challenge }, auth.rejected);
     }
     const { user, scope } = auth.grant;
-    const body: Record<string, unknown> = { sub: user.sub };
-    if (scope.split(' ').includes('profile')) Object.assign(body, this.profileClaims(user));
-    if (scope.split(' ').includes('email') && user.email !== undefined) {
-      body.email = user.email;
-      if (user.email_verified !== undefined) body.email_verified = user.email_verified;
-    }
-    if (user.hd !== undefined) body.hd = user.hd;
-    return this.json(200, applyPatch(body, this.scenario.userinfo?.claims));
+    return this.json(200, applyPatch(this.userClaims(user, scope), this.scenario.userinfo?.claims));
   }
 }
