@@ -11,17 +11,23 @@ import { AccountLinkingService } from './linking/account-linking.service';
 import { TypeOrmUserStore } from './linking/typeorm-user.store';
 import { AuthUserStore } from './linking/user-store.port';
 import { AccessTokenService } from './tokens/access-token.service';
+import { AuthCookies } from './tokens/auth-cookies';
+import { Clock } from './tokens/clock';
+import { SessionService } from './tokens/session.service';
 
 const CORE_PROVIDERS: Provider[] = [
   { provide: AUTH_OPTIONS, inject: [AUTH_MODULE_OPTIONS], useFactory: (raw: AuthModuleOptions) => resolveAuthOptions(raw) },
   AuthDatabase,
+  Clock,
   AccessTokenService,
+  SessionService,
+  AuthCookies,
   JwtAuthGuard,
   { provide: AuthUserStore, useClass: TypeOrmUserStore },
   AccountLinkingService,
 ];
 
-const EXPORTS = [AUTH_OPTIONS, AuthDatabase, AccessTokenService, JwtAuthGuard, AuthUserStore, AccountLinkingService];
+const EXPORTS = [AUTH_OPTIONS, AuthDatabase, Clock, AccessTokenService, SessionService, AuthCookies, JwtAuthGuard, AuthUserStore, AccountLinkingService];
 
 // Order matters: controllers with fixed paths (/auth/me, /auth/providers, /auth/sessions, …) are
 // registered before the OAuth controller's /auth/:provider routes so a fixed path never reads as a

@@ -3,35 +3,118 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { IS_PUBLIC_KEY } from '../auth.constants';
 import { REQUEST_USER_KEY } from '../auth.internal-constants';
+import type { ResolvedAuthOptions } from '../auth.options';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthError } from '../errors/auth.error';
 import { AccessTokenService } from '../tokens/access-token.service';
+import { AuthCookies } from '../tokens/auth-cookies';
+import type { AuthMethod, AuthenticatedUser } from '../tokens/authenticated-user';
+import { SessionService } from '../tokens/session.service';
+import { assertSameOriginForCookieAuth } from './csrf';
+
+/** An access token and where the request carried it. @publicApi */
+export interface AccessCredential {
+  token: string;
+  method: AuthMethod;
+}
+
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 /**
  * The global guard: every route needs a valid access token unless it is `@Public()`.
- * Default-deny: a route the guard cannot classify is protected.
+ *
+ * Invariants (SECURITY D5, D6, F2, F3):
+ * - Default-deny: anything not marked `@Public()` needs a verified token whose session is still
+ *   live; a non-HTTP context (RPC, WebSocket) that is not public is refused.
+ * - Ambiguous credentials are refused, never resolved first-wins: two `Authorization` headers,
+ *   the access cookie sent twice, or a bearer token and an access cookie that differ.
+ * - Cookie-authenticated unsafe requests must pass the origin check (`403 csrf_rejected`).
+ * - Revocation: the token's `sid` is checked against the session store through a cache whose
+ *   answers live at most `tokens.revocationCacheTtl` seconds.
+ *
+ * Customise by subclassing: `isPublic`, `extractCredential`, `checkSession`, `checkCsrf` and
+ * `handleNonHttp` are protected hooks (like ThrottlerGuard's).
+ * @example @UseGuards(JwtAuthGuard) // only when `globalGuard: false`
  * @publicApi
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
   constructor(
-    private readonly reflector: Reflector,
-    private readonly tokens: AccessTokenService,
+    protected readonly reflector: Reflector,
+    protected readonly tokens: AccessTokenService,
+    protected readonly sessions: SessionService,
+    protected readonly cookies: AuthCookies,
+    @InjectAuthOptions() protected readonly options: ResolvedAuthOptions,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
-    if (context.getType() !== 'http') return true;
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()])) return true;
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.isPublic(context)) return true;
+    if (context.getType() !== 'http') return this.handleNonHttp(context);
     const request = context.switchToHttp().getRequest<Request>();
-    const token = this.extractToken(request);
-    if (!token) throw new AuthError('unauthorized');
-    (request as unknown as Record<string, unknown>)[REQUEST_USER_KEY] = this.tokens.verify(token);
+    const user = await this.authenticate(request);
+    if (user.authMethod === 'cookie') this.checkCsrf(request);
+    (request as unknown as Record<string, unknown>)[REQUEST_USER_KEY] = user;
     return true;
   }
 
-  /** Where the token comes from. Override to read it elsewhere. */
-  protected extractToken(request: Request): string | undefined {
-    const header = request.headers.authorization;
-    if (header?.startsWith('Bearer ')) return header.slice(7);
+  /**
+   * Authenticates a request from its bearer token or access cookie, without the CSRF check.
+   * Throws `AuthError` (`unauthorized`, `token_expired`) when it cannot.
+   */
+  async authenticate(request: Request): Promise<AuthenticatedUser> {
+    const credential = this.extractCredential(request);
+    if (!credential) throw new AuthError('unauthorized');
+    const user = this.tokens.verify(credential.token);
+    await this.checkSession(user);
+    return { ...user, authMethod: credential.method };
+  }
+
+  /** Whether the handler or its controller is `@Public()`. */
+  protected isPublic(context: ExecutionContext): boolean {
+    return this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]) === true;
+  }
+
+  /**
+   * Where the token comes from: `Authorization: Bearer` (scheme case-insensitive, RFC 9110 §11.1)
+   * or the access cookie. Throws on ambiguity; returns undefined when there is none.
+   */
+  protected extractCredential(request: Request): AccessCredential | undefined {
+    const authorizations = rawHeaderValues(request, 'authorization');
+    if (authorizations.length > 1) throw new AuthError('unauthorized');
+    let bearer: string | undefined;
+    if (authorizations.length === 1 && /^bearer(\s|$)/i.test(authorizations[0])) {
+      const match = BEARER.exec(authorizations[0]);
+      if (!match) throw new AuthError('unauthorized');
+      bearer = match[1];
+    }
+    const cookie = this.cookies.read(request, 'access');
+    if (cookie.status === 'ambiguous') throw new AuthError('unauthorized');
+    const cookieToken = cookie.status === 'present' ? cookie.value : undefined;
+    if (bearer !== undefined && cookieToken !== undefined && bearer !== cookieToken) throw new AuthError('unauthorized');
+    if (bearer !== undefined) return { token: bearer, method: 'bearer' };
+    if (cookieToken !== undefined) return { token: cookieToken, method: 'cookie' };
     return undefined;
   }
+
+  /** Refuses a token whose session was revoked or has expired (within the revocation bound). */
+  protected async checkSession(user: AuthenticatedUser): Promise<void> {
+    if (!(await this.sessions.isSessionLive(user.sessionId, user.id))) throw new AuthError('unauthorized');
+  }
+
+  /** The CSRF rule for cookie-authenticated requests. */
+  protected checkCsrf(request: Request): void {
+    assertSameOriginForCookieAuth(request, this.options);
+  }
+
+  /** Non-HTTP handlers (microservices, gateways) are refused unless public; override to authenticate them. */
+  protected handleNonHttp(_context: ExecutionContext): boolean | Promise<boolean> {
+    return false;
+  }
+}
+
+function rawHeaderValues(request: Request, name: string): string[] {
+  const out: string[] = [];
+  const raw = request.rawHeaders ?? [];
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i].toLowerCase() === name) out.push(raw[i + 1]);
+  return out;
 }

@@ -14,4 +14,13 @@ export interface AuthenticatedUser {
   issuedAt: number;
   /** When the access token expires (seconds since epoch). */
   expiresAt: number;
+  /**
+   * How the request carried the token: `Authorization: Bearer` or the access cookie. Always set
+   * by the guard. Cookie-authenticated unsafe requests must pass the CSRF origin check; bearer
+   * requests are exempt because a browser never attaches an `Authorization` header on its own.
+   */
+  authMethod?: AuthMethod;
 }
+
+/** How a request was authenticated. @publicApi */
+export type AuthMethod = 'bearer' | 'cookie';

@@ -20,3 +20,25 @@ export interface SessionContext {
   userAgent?: string | null;
   ip?: string | null;
 }
+
+/** One live session (signed-in device) of a user, as `GET /auth/sessions` lists it. @publicApi */
+export interface SessionSummary {
+  id: string;
+  /** Provider used to sign in, when known. */
+  provider: string | null;
+  userAgent: string | null;
+  ip: string | null;
+  createdAt: Date;
+  lastUsedAt: Date;
+  /** When the session ends unless refreshed (idle) or at the latest (absolute). */
+  expiresAt: Date;
+}
+
+/** Why a session was revoked, as stored in `auth_sessions.revoked_reason` (≤ 32 characters). @publicApi */
+export type SessionRevocationReason =
+  | 'logout'
+  | 'logout_all'
+  | 'session_revoked'
+  | 'refresh_token_reused'
+  | 'account_disabled'
+  | (string & Record<never, never>);

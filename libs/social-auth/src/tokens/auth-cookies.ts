@@ -1,0 +1,103 @@
+import { Injectable } from '@nestjs/common';
+import type { CookieOptions as ExpressCookieOptions, Request, Response } from 'express';
+import type { ResolvedAuthOptions } from '../auth.options';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
+import { Clock } from './clock';
+import { AuthCookieNames, authCookieNames } from './cookie-names';
+import type { IssuedTokens } from './session.types';
+
+/**
+ * What the `Cookie` header says about one cookie name.
+ * `ambiguous` means the name appears more than once (cookie tossing, SECURITY F2): such a
+ * credential is never read, whichever copy is genuine.
+ * @publicApi
+ */
+export type CookieRead = { status: 'absent' } | { status: 'ambiguous' } | { status: 'present'; value: string };
+
+/**
+ * Writes and reads the session cookies: the access token (`Path=/`) and the refresh token
+ * (`Path=/<routePrefix>`, so it only ever travels to the auth routes).
+ *
+ * Invariants:
+ * - Every cookie is `HttpOnly`, `SameSite=Lax`, host-only (no `Domain`), and `Secure` with the
+ *   `__Host-`/`__Secure-` name prefixes whenever cookies are secure (see `authCookieNames`).
+ * - Reading never trusts cookie-parser (which keeps the first of duplicate names): the raw
+ *   `Cookie` header is parsed here and a name sent twice reads as `ambiguous`, never first-wins.
+ * - Values are never percent-decoded: our tokens are URL-safe, so anything needing decoding is
+ *   not ours and fails verification instead of throwing.
+ * @publicApi
+ */
+@Injectable()
+export class AuthCookies {
+  /** The cookie names in use. */
+  readonly names: AuthCookieNames;
+
+  constructor(
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
+    private readonly clock: Clock,
+  ) {
+    this.names = authCookieNames(options);
+  }
+
+  /** Sets the access and refresh cookies of a freshly opened or refreshed session. */
+  setSession(res: Response, tokens: IssuedTokens): void {
+    const now = this.clock.now().getTime();
+    res.cookie(this.names.access, tokens.accessToken, { ...this.base('/'), maxAge: tokens.expiresIn * 1000 });
+    const refreshMs = Math.max(0, tokens.refreshExpiresAt.getTime() - now);
+    res.cookie(this.names.refresh, tokens.refreshToken, { ...this.base(this.refreshPath), maxAge: refreshMs });
+  }
+
+  /** Expires both session cookies (`Max-Age=0`, same name, path and attributes as when set). */
+  clear(res: Response): void {
+    res.cookie(this.names.access, '', { ...this.base('/'), maxAge: 0 });
+    res.cookie(this.names.refresh, '', { ...this.base(this.refreshPath), maxAge: 0 });
+  }
+
+  /** The access-token cookie, or undefined when absent or sent more than once. */
+  readAccess(req: Request): string | undefined {
+    const read = this.read(req, 'access');
+    return read.status === 'present' ? read.value : undefined;
+  }
+
+  /** The refresh-token cookie, or undefined when absent or sent more than once. */
+  readRefresh(req: Request): string | undefined {
+    const read = this.read(req, 'refresh');
+    return read.status === 'present' ? read.value : undefined;
+  }
+
+  /** Reads one of the session cookies from the raw `Cookie` header, telling absent from ambiguous. */
+  read(req: Request, kind: 'access' | 'refresh'): CookieRead {
+    return readCookie(req.headers.cookie, this.names[kind]);
+  }
+
+  /** `/<routePrefix>`: the only path the refresh cookie is sent to. */
+  get refreshPath(): string {
+    return `/${this.options.routePrefix}`;
+  }
+
+  private base(path: string): ExpressCookieOptions {
+    return { httpOnly: true, sameSite: 'lax', secure: this.options.cookies.secure, path };
+  }
+}
+
+/**
+ * Looks `name` up in a raw `Cookie` header (Node joins repeated `Cookie` headers with `; `).
+ * @internal
+ */
+export function readCookie(header: string | undefined, name: string): CookieRead {
+  if (!header) return { status: 'absent' };
+  let found: string | undefined;
+  let count = 0;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() !== name) continue;
+    count += 1;
+    let value = part.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    found = value;
+  }
+  if (count === 0) return { status: 'absent' };
+  if (count > 1) return { status: 'ambiguous' };
+  return found ? { status: 'present', value: found } : { status: 'absent' };
+}

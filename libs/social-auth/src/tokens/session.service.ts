@@ -1,0 +1,351 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
+import { EntityManager, IsNull, ObjectLiteral, EntityTarget } from 'typeorm';
+import type { ResolvedAuthOptions } from '../auth.options';
+import { AuthDatabase } from '../database/auth-database';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
+import { AuditEvent } from '../entities/audit-event.entity';
+import { AuthSession } from '../entities/auth-session.entity';
+import { RefreshToken } from '../entities/refresh-token.entity';
+import { AuthError } from '../errors/auth.error';
+import { AuthUserStore } from '../linking/user-store.port';
+import { AccessTokenService } from './access-token.service';
+import { Clock } from './clock';
+import { KEY_PURPOSE, deriveKey } from './key-derivation';
+import { SessionLivenessCache } from './session-liveness.cache';
+import type { IssuedTokens, SessionContext, SessionRevocationReason, SessionSummary } from './session.types';
+
+/** 32 random bytes, base64url: 256 bits, 43 characters. */
+const REFRESH_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+type RefreshOutcome =
+  | { kind: 'invalid' }
+  | { kind: 'disabled'; sessionId: string }
+  | { kind: 'reused'; sessionId: string }
+  | { kind: 'issued'; session: AuthSession; refreshToken: string };
+
+/**
+ * Sessions (refresh-token families) and their rotation.
+ *
+ * Invariants (SECURITY C9, E1–E5):
+ * - A refresh token is 256 random bits and only its SHA-256 is stored; one sign-in is one family
+ *   (`auth_sessions` row), and every use rotates it.
+ * - Rotation is one transaction that locks the family's session row, then marks the presented
+ *   token used with a conditional `UPDATE … WHERE used_at IS NULL` whose affected-row count
+ *   decides the winner, then inserts the successor. Concurrent refreshes of one token therefore
+ *   produce at most one successor; a crash between the steps rolls all of them back.
+ * - A token already used is reuse: the whole family is revoked (`refresh_token_reused`), except
+ *   when it is the immediate predecessor of the current token, presented again within
+ *   `tokens.refreshReuseGrace` seconds of its rotation, and its successor is still unused: then
+ *   the caller gets that *same* successor (sealed in the row with AES-256-GCM under a derived key,
+ *   bound to the row id, and erased once the successor rotates or the family is revoked).
+ * - A family ends at its idle or absolute expiry, whichever is first; refreshes slide only the idle one.
+ * - A missing or disabled user gets no tokens, and a refresh of their family revokes it.
+ * @publicApi
+ */
+@Injectable()
+export class SessionService {
+  private readonly logger = new Logger('SessionService');
+  private readonly sealKey: Buffer;
+  private readonly liveness: SessionLivenessCache;
+
+  constructor(
+    private readonly db: AuthDatabase,
+    @Inject(AuthUserStore) private readonly users: AuthUserStore,
+    private readonly accessTokens: AccessTokenService,
+    private readonly clock: Clock,
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
+  ) {
+    this.sealKey = deriveKey(options, KEY_PURPOSE.refreshSuccessor);
+    this.liveness = new SessionLivenessCache(options.tokens.revocationCacheTtl * 1000, () => this.clock.now().getTime());
+  }
+
+  /** Opens a new session for `userId` (a new refresh family) and issues its first tokens. */
+  async open(userId: string, context: SessionContext = {}): Promise<IssuedTokens> {
+    const user = await this.users.findById(userId);
+    if (!user || user.disabled) throw new AuthError('account_disabled');
+    const now = this.clock.now();
+    const { refreshIdleTtl, refreshAbsoluteTtl } = this.options.tokens;
+    const absoluteExpiresAt = new Date(now.getTime() + refreshAbsoluteTtl * 1000);
+    const session: AuthSession = {
+      id: randomUUID(),
+      userId: user.id,
+      provider: clip(context.provider, 64),
+      userAgent: clip(context.userAgent, 255),
+      ip: clip(context.ip, 64),
+      createdAt: now,
+      lastUsedAt: now,
+      idleExpiresAt: earliest(new Date(now.getTime() + refreshIdleTtl * 1000), absoluteExpiresAt),
+      absoluteExpiresAt,
+      revokedAt: null,
+      revokedReason: null,
+    };
+    const refreshToken = newRefreshToken();
+    await this.db.transaction(async (m) => {
+      await m.insert(AuthSession, session);
+      await m.insert(RefreshToken, this.tokenRow(session.id, refreshToken, null, now));
+    });
+    return this.issue(session, refreshToken);
+  }
+
+  /**
+   * Rotates a refresh token: answers a new access token and the successor refresh token.
+   * Throws `refresh_token_invalid` (unknown, expired or revoked), `refresh_token_reused` (the
+   * family is now revoked) or `account_disabled`.
+   */
+  async refresh(rawRefreshToken: string, _context: SessionContext = {}): Promise<IssuedTokens> {
+    if (typeof rawRefreshToken !== 'string' || !REFRESH_TOKEN.test(rawRefreshToken)) throw new AuthError('refresh_token_invalid');
+    const hash = hashRefreshToken(rawRefreshToken);
+    const outcome = await this.db.transaction((m) => this.rotate(m, hash));
+    switch (outcome.kind) {
+      case 'invalid':
+        throw new AuthError('refresh_token_invalid');
+      case 'disabled':
+        this.liveness.markRevoked(outcome.sessionId);
+        throw new AuthError('account_disabled');
+      case 'reused':
+        this.liveness.markRevoked(outcome.sessionId);
+        this.logger.warn(`refresh token reuse detected: session ${outcome.sessionId} revoked`);
+        throw new AuthError('refresh_token_reused');
+      case 'issued':
+        return this.issue(outcome.session, outcome.refreshToken);
+    }
+  }
+
+  /** Revokes one session: its refresh family dies now, its access tokens within the revocation bound (this instance: at once). */
+  async revoke(sessionId: string, reason: SessionRevocationReason): Promise<void> {
+    await this.db.transaction((m) => this.revokeIn(m, [sessionId], reason));
+    this.liveness.markRevoked(sessionId);
+  }
+
+  /** Revokes every session of `userId` (logout everywhere, account disabled, …). */
+  async revokeAllForUser(userId: string, reason: SessionRevocationReason): Promise<void> {
+    const ids = await this.db.transaction(async (m) => {
+      const live = await m.find(AuthSession, { select: { id: true }, where: { userId, revokedAt: IsNull() } });
+      const sessionIds = live.map((s) => s.id);
+      await this.revokeIn(m, sessionIds, reason);
+      return sessionIds;
+    });
+    for (const id of ids) this.liveness.markRevoked(id);
+  }
+
+  /**
+   * Revokes session `sessionId` only if it belongs to `userId`. Returns false when there is no
+   * such live session of that user (the caller answers 404 without saying whether it exists).
+   */
+  async revokeOwned(userId: string, sessionId: string, reason: SessionRevocationReason): Promise<boolean> {
+    const revoked = await this.db.transaction(async (m) => {
+      const session = await lockedOne(this.db, m, AuthSession, { id: sessionId });
+      if (!session || session.userId !== userId || !this.isLive(session, this.clock.now())) return false;
+      await this.revokeIn(m, [sessionId], reason);
+      return true;
+    });
+    if (revoked) this.liveness.markRevoked(sessionId);
+    return revoked;
+  }
+
+  /** The live sessions of `userId`, most recently used first. */
+  async listForUser(userId: string): Promise<SessionSummary[]> {
+    const now = this.clock.now();
+    const rows = await this.db.dataSource.manager.find(AuthSession, { where: { userId, revokedAt: IsNull() }, order: { lastUsedAt: 'DESC' } });
+    return rows
+      .filter((s) => this.isLive(s, now))
+      .map((s) => ({
+        id: s.id,
+        provider: s.provider,
+        userAgent: s.userAgent,
+        ip: s.ip,
+        createdAt: s.createdAt,
+        lastUsedAt: s.lastUsedAt,
+        expiresAt: earliest(s.idleExpiresAt, s.absoluteExpiresAt),
+      }));
+  }
+
+  /**
+   * The session a refresh token belongs to (used or not), if that session is still live; for
+   * logging out with only a refresh cookie. Never rotates anything.
+   */
+  async findByRefreshToken(rawRefreshToken: string): Promise<{ sessionId: string; userId: string } | undefined> {
+    if (typeof rawRefreshToken !== 'string' || !REFRESH_TOKEN.test(rawRefreshToken)) return undefined;
+    const m = this.db.dataSource.manager;
+    const token = await m.findOneBy(RefreshToken, { tokenHash: hashRefreshToken(rawRefreshToken) });
+    if (!token) return undefined;
+    const session = await m.findOneBy(AuthSession, { id: token.sessionId });
+    if (!session || !this.isLive(session, this.clock.now())) return undefined;
+    return { sessionId: session.id, userId: session.userId };
+  }
+
+  /**
+   * Whether session `sessionId` of `userId` is live, as the guard asks on every request. Answers
+   * come from an in-process cache for at most `tokens.revocationCacheTtl` seconds, so a
+   * revocation made on another instance takes effect within that bound; revocations made through
+   * this service on this instance take effect at once.
+   */
+  isSessionLive(sessionId: string, userId: string): Promise<boolean> {
+    return this.liveness.isLive(sessionId, userId, async () => {
+      const session = await this.db.dataSource.manager.findOneBy(AuthSession, { id: sessionId });
+      const now = this.clock.now();
+      if (!session || !this.isLive(session, now)) return { live: false, userId: session?.userId ?? null, until: Number.POSITIVE_INFINITY };
+      return { live: true, userId: session.userId, until: earliest(session.idleExpiresAt, session.absoluteExpiresAt).getTime() };
+    });
+  }
+
+  private async rotate(m: EntityManager, hash: string): Promise<RefreshOutcome> {
+    const found = await m.findOne(RefreshToken, { select: { id: true, sessionId: true }, where: { tokenHash: hash } });
+    if (!found) return { kind: 'invalid' };
+    // Lock order is always session row, then token rows: every refresh and revocation of one
+    // family queues on the session row, so two of them can never deadlock each other.
+    const session = await lockedOne(this.db, m, AuthSession, { id: found.sessionId });
+    const now = this.clock.now();
+    if (!session || !this.isLive(session, now)) return { kind: 'invalid' };
+    const user = await this.users.findById(session.userId, m);
+    if (!user || user.disabled) {
+      await this.revokeIn(m, [session.id], 'account_disabled');
+      return { kind: 'disabled', sessionId: session.id };
+    }
+
+    let token = await lockedOne(this.db, m, RefreshToken, { id: found.id });
+    if (!token) return { kind: 'invalid' };
+    if (token.usedAt === null) {
+      const successorToken = newRefreshToken();
+      const successorId = randomUUID();
+      const sealed = this.options.tokens.refreshReuseGrace > 0 ? this.seal(successorToken, token.id) : null;
+      const result = await m
+        .createQueryBuilder()
+        .update(RefreshToken)
+        .set({ usedAt: now, successorId, successorSealed: sealed })
+        .where('id = :id AND used_at IS NULL', { id: token.id })
+        .execute();
+      if (result.affected === 1) {
+        await m.insert(RefreshToken, { ...this.tokenRow(session.id, successorToken, token.id, now), id: successorId });
+        // Only the immediate predecessor may be replayed in the grace window: older links of the
+        // chain lose their sealed successor now.
+        await m
+          .createQueryBuilder()
+          .update(RefreshToken)
+          .set({ successorSealed: null })
+          .where('session_id = :sessionId AND id <> :id AND successor_sealed IS NOT NULL', { sessionId: session.id, id: token.id })
+          .execute();
+        session.lastUsedAt = now;
+        session.idleExpiresAt = earliest(new Date(now.getTime() + this.options.tokens.refreshIdleTtl * 1000), session.absoluteExpiresAt);
+        await m.update(AuthSession, { id: session.id }, { lastUsedAt: session.lastUsedAt, idleExpiresAt: session.idleExpiresAt });
+        return { kind: 'issued', session, refreshToken: successorToken };
+      }
+      // Lost a race the locks should have prevented; read the winner's row and judge it as a replay.
+      token = await lockedOne(this.db, m, RefreshToken, { id: found.id });
+      if (!token) return { kind: 'invalid' };
+    }
+
+    const replay = await this.graceSuccessor(m, token, now);
+    if (replay) return { kind: 'issued', session, refreshToken: replay };
+    await this.revokeIn(m, [session.id], 'refresh_token_reused');
+    await this.audit(m, 'refresh_token_reused', session.userId, 'refresh_token_reused', now);
+    return { kind: 'reused', sessionId: session.id };
+  }
+
+  /** The same successor for a replay of the immediate predecessor within the grace window, else undefined. */
+  private async graceSuccessor(m: EntityManager, token: RefreshToken, now: Date): Promise<string | undefined> {
+    const graceMs = this.options.tokens.refreshReuseGrace * 1000;
+    if (!token.usedAt || !token.successorId || !token.successorSealed) return undefined;
+    if (now.getTime() - token.usedAt.getTime() > graceMs) return undefined;
+    const successor = await lockedOne(this.db, m, RefreshToken, { id: token.successorId });
+    if (!successor || successor.usedAt !== null) return undefined;
+    return this.unseal(token.successorSealed, token.id);
+  }
+
+  private async revokeIn(m: EntityManager, sessionIds: string[], reason: SessionRevocationReason): Promise<void> {
+    if (sessionIds.length === 0) return;
+    const now = this.clock.now();
+    await m
+      .createQueryBuilder()
+      .update(AuthSession)
+      .set({ revokedAt: now, revokedReason: reason.slice(0, 32) })
+      .where('id IN (:...ids) AND revoked_at IS NULL', { ids: sessionIds })
+      .execute();
+    await m
+      .createQueryBuilder()
+      .update(RefreshToken)
+      .set({ successorSealed: null })
+      .where('session_id IN (:...ids) AND successor_sealed IS NOT NULL', { ids: sessionIds })
+      .execute();
+  }
+
+  private async audit(m: EntityManager, type: string, userId: string, code: string, now: Date): Promise<void> {
+    if (!this.options.linking.audit) return;
+    await m.insert(AuditEvent, { id: randomUUID(), type, userId, provider: null, code, ip: null, createdAt: now });
+  }
+
+  private isLive(session: AuthSession, now: Date): boolean {
+    const t = now.getTime();
+    return session.revokedAt === null && t < session.idleExpiresAt.getTime() && t < session.absoluteExpiresAt.getTime();
+  }
+
+  private issue(session: AuthSession, refreshToken: string): IssuedTokens {
+    const access = this.accessTokens.sign(session.userId, session.id);
+    return {
+      accessToken: access.token,
+      expiresIn: access.expiresIn,
+      refreshToken,
+      refreshExpiresAt: earliest(session.idleExpiresAt, session.absoluteExpiresAt),
+      sessionId: session.id,
+      userId: session.userId,
+    };
+  }
+
+  private tokenRow(sessionId: string, raw: string, parentId: string | null, now: Date): RefreshToken {
+    return { id: randomUUID(), sessionId, tokenHash: hashRefreshToken(raw), parentId, createdAt: now, usedAt: null, successorId: null, successorSealed: null };
+  }
+
+  /** AES-256-GCM of the successor token, bound (as AAD) to the predecessor's row id. */
+  private seal(successorToken: string, predecessorId: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.sealKey, iv);
+    cipher.setAAD(Buffer.from(predecessorId, 'utf8'));
+    const body = Buffer.concat([cipher.update(successorToken, 'utf8'), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+  }
+
+  private unseal(sealed: string, predecessorId: string): string | undefined {
+    try {
+      const raw = Buffer.from(sealed, 'base64url');
+      const decipher = createDecipheriv('aes-256-gcm', this.sealKey, raw.subarray(0, 12));
+      decipher.setAAD(Buffer.from(predecessorId, 'utf8'));
+      decipher.setAuthTag(raw.subarray(12, 28));
+      const token = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+      return REFRESH_TOKEN.test(token) ? token : undefined;
+    } catch {
+      // A value sealed under an older master secret: no grace, the replay counts as reuse.
+      return undefined;
+    }
+  }
+}
+
+/** A new opaque refresh token: 256 bits from the CSPRNG, base64url. @internal */
+export function newRefreshToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** The stored form of a refresh token: hex SHA-256 (the token has 256 bits of entropy, so no salt or stretching is needed). @internal */
+export function hashRefreshToken(raw: string): string {
+  return createHash('sha256').update(raw, 'utf8').digest('hex');
+}
+
+/**
+ * One row read with `SELECT … FOR UPDATE` on PostgreSQL and MariaDB. Locking reads also see the
+ * latest committed row under MariaDB's REPEATABLE READ, where a plain read would see the
+ * transaction's older snapshot. SQLite transactions are serialised in-process (see AuthDatabase).
+ */
+function lockedOne<T extends ObjectLiteral>(db: AuthDatabase, m: EntityManager, entity: EntityTarget<T>, where: Partial<T>): Promise<T | null> {
+  const qb = m.createQueryBuilder(entity, 'row');
+  for (const [key, value] of Object.entries(where)) qb.andWhere(`row.${key} = :${key}`, { [key]: value });
+  if (db.dialect !== 'sqlite') qb.setLock('pessimistic_write');
+  return qb.getOne();
+}
+
+function earliest(a: Date, b: Date): Date {
+  return a.getTime() <= b.getTime() ? a : b;
+}
+
+function clip(value: string | null | undefined, max: number): string | null {
+  return typeof value === 'string' && value.length > 0 ? value.slice(0, max) : null;
+}
