@@ -1,4 +1,5 @@
-// One config, two projects: unit specs sit beside the source, e2e scenarios live under test/.
+// One config, three projects: unit specs sit beside the source, e2e scenarios live under test/, and
+// browser scenarios (Debian Chromium driving the demo) under test/browser.
 // jose 6 ships ES modules only, so ts-jest transpiles it to CommonJS for Jest's module system.
 const common = {
   moduleFileExtensions: ['js', 'json', 'ts'],
@@ -22,6 +23,14 @@ module.exports = {
       rootDir: __dirname,
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       testTimeout: 30000,
+    },
+    // Debian's Chromium drives the demo (test/browser); skipped loudly when absent outside CI.
+    {
+      ...common,
+      displayName: 'browser',
+      rootDir: __dirname,
+      testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
+      testTimeout: 60000,
     },
   ],
 };
