@@ -1,9 +1,12 @@
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AUTH_MODULE_OPTIONS, AUTH_OPTIONS } from './auth.constants';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './auth.module-definition';
-import { AuthModuleOptions, resolveAuthOptions } from './auth.options';
+import { AuthModuleOptions, ResolvedAuthOptions, resolveAuthOptions } from './auth.options';
+import { JwksController } from './controllers/jwks.controller';
+import { SessionController } from './controllers/session.controller';
 import { AuthDatabase } from './database/auth-database';
 import { AUTH_ENTITIES } from './entities';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
@@ -15,6 +18,23 @@ import { AuthCookies } from './tokens/auth-cookies';
 import { Clock } from './tokens/clock';
 import { SessionService } from './tokens/session.service';
 
+/** Controllers whose routes live under `routePrefix` (default `auth`). */
+const PREFIXED_CONTROLLERS: Type[] = [SessionController];
+
+/**
+ * Puts the prefixed controllers under the configured `routePrefix`. Decorators run before the
+ * options are known (`forRootAsync`), so the path metadata is set here, while providers are
+ * created and before Nest registers any route.
+ */
+const ROUTE_PREFIX_PROVIDER: Provider = {
+  provide: Symbol('SOCIAL_AUTH:ROUTE_PREFIX'),
+  inject: [AUTH_OPTIONS],
+  useFactory: (options: ResolvedAuthOptions) => {
+    for (const controller of PREFIXED_CONTROLLERS) Reflect.defineMetadata(PATH_METADATA, options.routePrefix, controller);
+    return options.routePrefix;
+  },
+};
+
 const CORE_PROVIDERS: Provider[] = [
   { provide: AUTH_OPTIONS, inject: [AUTH_MODULE_OPTIONS], useFactory: (raw: AuthModuleOptions) => resolveAuthOptions(raw) },
   AuthDatabase,
@@ -23,6 +43,7 @@ const CORE_PROVIDERS: Provider[] = [
   SessionService,
   AuthCookies,
   JwtAuthGuard,
+  ROUTE_PREFIX_PROVIDER,
   { provide: AuthUserStore, useClass: TypeOrmUserStore },
   AccountLinkingService,
 ];
@@ -32,7 +53,7 @@ const EXPORTS = [AUTH_OPTIONS, AuthDatabase, Clock, AccessTokenService, SessionS
 // Order matters: controllers with fixed paths (/auth/me, /auth/providers, /auth/sessions, …) are
 // registered before the OAuth controller's /auth/:provider routes so a fixed path never reads as a
 // provider id.
-const CONTROLLERS: Type[] = [];
+const CONTROLLERS: Type[] = [SessionController, JwksController];
 
 /**
  * Social login for a Nest monolith: Google and GitHub sign-in (Authorization Code + PKCE),
