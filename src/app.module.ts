@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '@app/social-auth';
@@ -24,6 +25,8 @@ export class AppModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ demo: config })] }),
         // Schema changes come from migrations, run before the app starts (see bootstrap.ts).
         TypeOrmModule.forRoot({ ...databaseOptions(config.databaseUrl), retryAttempts: 0 }),
+        // The module's domain events (user created, identity linked, …) reach @OnEvent listeners.
+        EventEmitterModule.forRoot(),
         ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 60_000, limit: 600 }] }),
         AuthModule.forRootAsync({ useFactory: () => authOptionsFromConfig(config) }),
       ],

@@ -1,5 +1,6 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { ConfigurableModuleBuilder, Type } from '@nestjs/common';
 import type { AuthModuleOptions } from './auth.options';
+import type { AuthUserStore } from './linking/user-store.port';
 
 /** Extras of `AuthModule.forRoot`/`forRootAsync`, next to the options. @publicApi */
 export interface AuthModuleExtras {
@@ -14,12 +15,21 @@ export interface AuthModuleExtras {
    * @default true
    */
   globalGuard?: boolean;
+  /**
+   * Your own {@link AuthUserStore}, to keep users in your table instead of `auth_users`. Its
+   * dependencies resolve in AuthModule's scope: global providers (`DataSource`, global modules)
+   * and the `imports` of `forRootAsync`. See docs/accounts.md.
+   * @example AuthModule.forRootAsync({ imports: [MembersModule], userStore: MemberUserStore, useFactory })
+   * @default undefined (TypeOrmUserStore, the module's `auth_users` table)
+   */
+  userStore?: Type<AuthUserStore>;
 }
 
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
   new ConfigurableModuleBuilder<AuthModuleOptions>({ moduleName: 'SocialAuth' })
     .setClassMethodName('forRoot')
-    .setExtras<AuthModuleExtras>({ isGlobal: true, globalGuard: true }, (definition, extras) => ({
+    // Every extra needs a key here (even undefined): only these keys are kept out of the options.
+    .setExtras<AuthModuleExtras>({ isGlobal: true, globalGuard: true, userStore: undefined }, (definition, extras) => ({
       ...definition,
       global: extras.isGlobal ?? true,
     }))

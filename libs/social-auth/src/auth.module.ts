@@ -5,12 +5,15 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AUTH_MODULE_OPTIONS, AUTH_OPTIONS } from './auth.constants';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './auth.module-definition';
 import { AuthModuleOptions, ResolvedAuthOptions, resolveAuthOptions } from './auth.options';
+import { AccountController } from './controllers/account.controller';
 import { JwksController } from './controllers/jwks.controller';
 import { SessionController } from './controllers/session.controller';
 import { AuthDatabase } from './database/auth-database';
 import { AUTH_ENTITIES } from './entities';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
+import { AuthEvents } from './events/auth-events.service';
 import { AccountLinkingService } from './linking/account-linking.service';
+import { AccountService } from './linking/account.service';
 import { TypeOrmUserStore } from './linking/typeorm-user.store';
 import { AuthUserStore } from './linking/user-store.port';
 import { AccessTokenService } from './tokens/access-token.service';
@@ -19,7 +22,7 @@ import { Clock } from './tokens/clock';
 import { SessionService } from './tokens/session.service';
 
 /** Controllers whose routes live under `routePrefix` (default `auth`). */
-const PREFIXED_CONTROLLERS: Type[] = [SessionController];
+const PREFIXED_CONTROLLERS: Type[] = [AccountController, SessionController];
 
 /**
  * Puts the prefixed controllers under the configured `routePrefix`. Decorators run before the
@@ -45,15 +48,17 @@ const CORE_PROVIDERS: Provider[] = [
   JwtAuthGuard,
   ROUTE_PREFIX_PROVIDER,
   { provide: AuthUserStore, useClass: TypeOrmUserStore },
+  AuthEvents,
   AccountLinkingService,
+  AccountService,
 ];
 
-const EXPORTS = [AUTH_OPTIONS, AuthDatabase, Clock, AccessTokenService, SessionService, AuthCookies, JwtAuthGuard, AuthUserStore, AccountLinkingService];
+const EXPORTS = [AUTH_OPTIONS, AuthDatabase, Clock, AccessTokenService, SessionService, AuthCookies, JwtAuthGuard, AuthUserStore, AuthEvents, AccountLinkingService, AccountService];
 
 // Order matters: controllers with fixed paths (/auth/me, /auth/providers, /auth/sessions, …) are
 // registered before the OAuth controller's /auth/:provider routes so a fixed path never reads as a
 // provider id.
-const CONTROLLERS: Type[] = [SessionController, JwksController];
+const CONTROLLERS: Type[] = [AccountController, SessionController, JwksController];
 
 /**
  * Social login for a Nest monolith: Google and GitHub sign-in (Authorization Code + PKCE),
@@ -73,16 +78,25 @@ const CONTROLLERS: Type[] = [SessionController, JwksController];
 export class AuthModule extends ConfigurableModuleClass {
   /** Configures the module with static options. Options are validated at boot. */
   static forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
-    return withGlobalGuard(super.forRoot(options), options.globalGuard);
+    return withUserStore(withGlobalGuard(super.forRoot(options), options.globalGuard), options.userStore);
   }
 
   /** Configures the module from a factory, class or existing provider (`ConfigService`, …). */
   static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
-    return withGlobalGuard(super.forRootAsync(options), options.globalGuard);
+    return withUserStore(withGlobalGuard(super.forRootAsync(options), options.globalGuard), options.userStore);
   }
 }
 
 function withGlobalGuard(definition: DynamicModule, globalGuard: boolean | undefined): DynamicModule {
   if (globalGuard === false) return definition;
   return { ...definition, providers: [...(definition.providers ?? []), { provide: APP_GUARD, useExisting: JwtAuthGuard }] };
+}
+
+/**
+ * Binds the host's user store (extra `userStore`) in place of the default `TypeOrmUserStore`.
+ * Providers of the dynamic definition are registered after the module's own, so this binding wins.
+ */
+function withUserStore(definition: DynamicModule, userStore: Type<AuthUserStore> | undefined): DynamicModule {
+  if (!userStore) return definition;
+  return { ...definition, providers: [...(definition.providers ?? []), { provide: AuthUserStore, useClass: userStore }] };
 }

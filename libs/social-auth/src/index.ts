@@ -36,3 +36,25 @@ export { deriveKey } from './tokens/key-derivation';
 export { SessionService } from './tokens/session.service';
 export type { IssuedTokens, SessionContext, SessionRevocationReason, SessionSummary } from './tokens/session.types';
 export type { SignInIntent, VerifiedIdentity } from './identity-providers/verified-identity';
+export { AccountLinkingService } from './linking/account-linking.service';
+export type { LinkingContext } from './linking/account-linking.service';
+export { AccountService } from './linking/account.service';
+export type { AccountView, LinkedIdentityView } from './linking/account.service';
+export { AuthUserStore } from './linking/user-store.port';
+export type { LocalUser, NewLocalUser } from './linking/user-store.port';
+export { TypeOrmUserStore } from './linking/typeorm-user.store';
+export { canonicalEmail } from './linking/canonical-email';
+export { AccountController } from './controllers/account.controller';
+export {
+  AUTH_EVENTS,
+  AccountDisabledEvent,
+  AccountEnabledEvent,
+  AuthEvent,
+  AuthEvents,
+  IdentityLinkedEvent,
+  IdentityUnlinkedEvent,
+  SignInFailedEvent,
+  SignInSucceededEvent,
+  UserCreatedEvent,
+} from './events';
+export type { AuthEventContext, AuthEventName, IdentityLinkMethod } from './events';

@@ -33,13 +33,15 @@ describe('decideSignIn', () => {
   // Known identity: the (provider, subject) key decides, whatever the email or the configuration.
   describe.each(ALL_CONFIGS)('known identity, config %s', (_name, config) => {
     it.each<[string, Omit<SignInFacts, 'config'>, SignInDecision]>([
-      ['enabled user → signs in', { linked: { user: user() }, verifiedEmail: V, emailMatch: null }, { action: 'sign-in', userId: 'u-linked' }],
-      ['email changed at the provider, now another account\'s → still its own user (C4b, C5)', { linked: { user: user() }, verifiedEmail: V, emailMatch: local() }, { action: 'sign-in', userId: 'u-linked' }],
-      ['email now unverified → still its own user', { linked: { user: user() }, verifiedEmail: null, emailMatch: null }, { action: 'sign-in', userId: 'u-linked' }],
-      ['local email unverified → still its own user', { linked: { user: user({ emailVerified: false }) }, verifiedEmail: null, emailMatch: null }, { action: 'sign-in', userId: 'u-linked' }],
-      ['disabled user → account_disabled (C9)', { linked: { user: user({ disabled: true }) }, verifiedEmail: V, emailMatch: null }, { action: 'refuse', code: 'account_disabled' }],
-      ['disabled user, another enabled account with the email → account_disabled, never the other', { linked: { user: user({ disabled: true }) }, verifiedEmail: V, emailMatch: local() }, { action: 'refuse', code: 'account_disabled' }],
-      ['user deleted from the store → account_disabled, no re-creation (C9)', { linked: { user: 'missing' }, verifiedEmail: V, emailMatch: null }, { action: 'refuse', code: 'account_disabled' }],
+      ['enabled user → signs in', { linked: { user: user(), sameIssuer: true }, verifiedEmail: V, emailMatch: null }, { action: 'sign-in', userId: 'u-linked' }],
+      ['email changed at the provider, now another account\'s → still its own user (C4b, C5)', { linked: { user: user(), sameIssuer: true }, verifiedEmail: V, emailMatch: local() }, { action: 'sign-in', userId: 'u-linked' }],
+      ['email now unverified → still its own user', { linked: { user: user(), sameIssuer: true }, verifiedEmail: null, emailMatch: null }, { action: 'sign-in', userId: 'u-linked' }],
+      ['local email unverified → still its own user', { linked: { user: user({ emailVerified: false }), sameIssuer: true }, verifiedEmail: null, emailMatch: null }, { action: 'sign-in', userId: 'u-linked' }],
+      ['disabled user → account_disabled (C9)', { linked: { user: user({ disabled: true }), sameIssuer: true }, verifiedEmail: V, emailMatch: null }, { action: 'refuse', code: 'account_disabled' }],
+      ['disabled user, another enabled account with the email → account_disabled, never the other', { linked: { user: user({ disabled: true }), sameIssuer: true }, verifiedEmail: V, emailMatch: local() }, { action: 'refuse', code: 'account_disabled' }],
+      ['same subject asserted by another issuer → identity_in_use, not that user (C4)', { linked: { user: user(), sameIssuer: false }, verifiedEmail: V, emailMatch: null }, { action: 'refuse', code: 'identity_in_use' }],
+      ['another issuer, user disabled → identity_in_use', { linked: { user: user({ disabled: true }), sameIssuer: false }, verifiedEmail: null, emailMatch: null }, { action: 'refuse', code: 'identity_in_use' }],
+      ['user deleted from the store → account_disabled, no re-creation (C9)', { linked: { user: 'missing', sameIssuer: true }, verifiedEmail: V, emailMatch: null }, { action: 'refuse', code: 'account_disabled' }],
     ])('%s', (_row, facts, expected) => {
       expect(decideSignIn({ ...facts, config })).toEqual(expected);
     });
@@ -83,15 +85,17 @@ describe('decideSignIn', () => {
 
 describe('decideLink', () => {
   it.each<[string, Parameters<typeof decideLink>[0], LinkDecision]>([
-    ['new identity → link', { user: user(), ownerId: null }, { action: 'link' }],
-    ['new identity, signed-in user\'s email unverified → link (linking is explicit, not by email)', { user: user({ emailVerified: false }), ownerId: null }, { action: 'link' }],
-    ['already linked to this user → no-op', { user: user(), ownerId: 'u-linked' }, { action: 'noop' }],
-    ['linked to another user → identity_in_use, never moved (C6)', { user: user(), ownerId: 'u-other' }, { action: 'refuse', code: 'identity_in_use' }],
-    ['signed-in user disabled → account_disabled', { user: user({ disabled: true }), ownerId: null }, { action: 'refuse', code: 'account_disabled' }],
-    ['signed-in user disabled, identity already theirs → account_disabled', { user: user({ disabled: true }), ownerId: 'u-linked' }, { action: 'refuse', code: 'account_disabled' }],
-    ['signed-in user disabled, identity another\'s → account_disabled', { user: user({ disabled: true }), ownerId: 'u-other' }, { action: 'refuse', code: 'account_disabled' }],
-    ['signed-in user gone → account_disabled', { user: 'missing', ownerId: null }, { action: 'refuse', code: 'account_disabled' }],
-    ['signed-in user gone, identity another\'s → account_disabled', { user: 'missing', ownerId: 'u-other' }, { action: 'refuse', code: 'account_disabled' }],
+    ['new identity → link', { user: user(), ownerId: null, sameIssuer: true }, { action: 'link' }],
+    ['new identity, signed-in user\'s email unverified → link (linking is explicit, not by email)', { user: user({ emailVerified: false }), ownerId: null, sameIssuer: true }, { action: 'link' }],
+    ['already linked to this user → no-op', { user: user(), ownerId: 'u-linked', sameIssuer: true }, { action: 'noop' }],
+    ['linked to another user → identity_in_use, never moved (C6)', { user: user(), ownerId: 'u-other', sameIssuer: true }, { action: 'refuse', code: 'identity_in_use' }],
+    ['already linked to this user but asserted by another issuer → identity_in_use', { user: user(), ownerId: 'u-linked', sameIssuer: false }, { action: 'refuse', code: 'identity_in_use' }],
+    ['linked to another user by another issuer → identity_in_use', { user: user(), ownerId: 'u-other', sameIssuer: false }, { action: 'refuse', code: 'identity_in_use' }],
+    ['signed-in user disabled → account_disabled', { user: user({ disabled: true }), ownerId: null, sameIssuer: true }, { action: 'refuse', code: 'account_disabled' }],
+    ['signed-in user disabled, identity already theirs → account_disabled', { user: user({ disabled: true }), ownerId: 'u-linked', sameIssuer: true }, { action: 'refuse', code: 'account_disabled' }],
+    ['signed-in user disabled, identity another\'s → account_disabled', { user: user({ disabled: true }), ownerId: 'u-other', sameIssuer: true }, { action: 'refuse', code: 'account_disabled' }],
+    ['signed-in user gone → account_disabled', { user: 'missing', ownerId: null, sameIssuer: true }, { action: 'refuse', code: 'account_disabled' }],
+    ['signed-in user gone, identity another\'s → account_disabled', { user: 'missing', ownerId: 'u-other', sameIssuer: true }, { action: 'refuse', code: 'account_disabled' }],
   ])('%s', (_row, facts, expected) => {
     expect(decideLink(facts)).toEqual(expected);
   });

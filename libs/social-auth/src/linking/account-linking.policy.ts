@@ -38,9 +38,10 @@ export interface SignInPolicyConfig {
 export interface SignInFacts {
   /**
    * The identity's `(provider, subject)` row: `null` when the identity is new; otherwise the user
-   * it is linked to, or `'missing'` when that user no longer exists in the user store.
+   * it is linked to (`'missing'` when that user no longer exists in the user store) and whether
+   * the row was asserted by the same issuer as this sign-in.
    */
-  linked: null | { user: PolicyUser | 'missing' };
+  linked: null | { user: PolicyUser | 'missing'; sameIssuer: boolean };
   /**
    * Canonical form of the provider-verified email, or null when the provider did not verify it or
    * it has no canonical form.
@@ -52,7 +53,7 @@ export interface SignInFacts {
 }
 
 /** Why a sign-in is refused; each is an `AuthErrorCode`. @internal */
-export type SignInRefusal = 'account_disabled' | 'account_exists' | 'email_not_verified' | 'sign_up_disabled';
+export type SignInRefusal = 'account_disabled' | 'account_exists' | 'email_not_verified' | 'identity_in_use' | 'sign_up_disabled';
 
 /** The outcome of {@link decideSignIn}. @internal */
 export type SignInDecision =
@@ -69,6 +70,7 @@ export type SignInDecision =
  *
  * | identity | email | local account with that email | config | outcome |
  * |---|---|---|---|---|
+ * | linked, other issuer | any | — | any | `identity_in_use` |
  * | linked | any | — | any | its user; `account_disabled` if disabled or gone |
  * | new | unverified / none | ignored | sign-up off | `sign_up_disabled` |
  * | new | unverified / none | ignored | verified email required | `email_not_verified` |
@@ -83,6 +85,9 @@ export type SignInDecision =
 export function decideSignIn(facts: SignInFacts): SignInDecision {
   const { linked, verifiedEmail, config } = facts;
   if (linked) {
+    // A subject is only unique within its issuer (C4): the same string from another issuer
+    // configured under the same provider id (a sandbox, a tenant) is another person.
+    if (!linked.sameIssuer) return refuse('identity_in_use');
     // The key decides; the email on the identity is an attribute and is not consulted.
     if (linked.user === 'missing' || linked.user.disabled) return refuse('account_disabled');
     return { action: 'sign-in', userId: linked.user.id };
@@ -112,6 +117,8 @@ export interface LinkFacts {
   user: PolicyUser | 'missing';
   /** The user the identity's `(provider, subject)` is already linked to, or null when new. */
   ownerId: string | null;
+  /** The existing row was asserted by the same issuer (irrelevant when `ownerId` is null). */
+  sameIssuer: boolean;
 }
 
 /** The outcome of {@link decideLink}. @internal */
@@ -128,6 +135,7 @@ export type LinkDecision =
  * |---|---|---|
  * | disabled or gone | any | `account_disabled` |
  * | enabled | linked to another user | `identity_in_use` (never moved) |
+ * | enabled | linked to this user by another issuer | `identity_in_use` |
  * | enabled | linked to this user | no-op |
  * | enabled | new | link |
  *
@@ -139,7 +147,7 @@ export function decideLink(facts: LinkFacts): LinkDecision {
   if (facts.user === 'missing' || facts.user.disabled) return { action: 'refuse', code: 'account_disabled' };
   if (facts.ownerId === null) return { action: 'link' };
   // Moving an identity would hand the other account's sign-in to this user (C6).
-  if (facts.ownerId !== facts.user.id) return { action: 'refuse', code: 'identity_in_use' };
+  if (facts.ownerId !== facts.user.id || !facts.sameIssuer) return { action: 'refuse', code: 'identity_in_use' };
   return { action: 'noop' };
 }
 

@@ -1,66 +1,249 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import type { ResolvedAuthOptions } from '../auth.options';
 import { AuthDatabase } from '../database/auth-database';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { ExternalIdentity } from '../entities/external-identity.entity';
 import { AuthError } from '../errors/auth.error';
+import { AuthEvents } from '../events/auth-events.service';
+import { AuthEvent, AuthEventContext, IdentityLinkedEvent, IdentityLinkMethod, SignInSucceededEvent, UserCreatedEvent } from '../events/auth.events';
 import type { VerifiedIdentity } from '../identity-providers/verified-identity';
+import { decideLink, decideSignIn, PolicyUser } from './account-linking.policy';
+import { canonicalEmail } from './canonical-email';
+import { runWithRetry } from './linking-transaction';
 import { AuthUserStore, LocalUser } from './user-store.port';
 
+/** Where a sign-in or connect request came from (for events and audit rows). @publicApi */
+export type LinkingContext = AuthEventContext;
+
+/** A {@link VerifiedIdentity} checked and clipped to what the tables hold. @internal */
+interface CleanIdentity {
+  provider: string;
+  issuer: string;
+  subject: string;
+  email: string | null;
+  /** The provider's assertion, kept on the identity row as given (strict boolean). */
+  emailVerified: boolean;
+  /** Canonical form of the email when the provider verified it and it has one; else null. */
+  verifiedEmail: string | null;
+  displayName: string | null;
+  avatarUrl: string | null;
+}
+
+interface SignInOutcome {
+  user: LocalUser;
+  created: boolean;
+  linked: { identityId: string; method: IdentityLinkMethod } | null;
+}
+
 /**
- * Maps a verified external identity to a local account (first version: find by
- * (provider, subject) or create; the accounts work adds the linking policy).
+ * Maps verified external identities to local accounts: sign-in (finding, linking or creating the
+ * account) and connecting another identity to the signed-in user. The decisions are made by the
+ * pure policy (`account-linking.policy.ts`); this service reads the facts, carries the decision
+ * out in one transaction, and publishes events once it has committed.
+ *
+ * Invariants (SECURITY group C, I3):
+ * - An identity is found by `(provider, subject)` only, never by email, and is never re-keyed or
+ *   moved to another user.
+ * - A new user and its first identity are written in one transaction: a failure between the two
+ *   leaves neither (`internal_error`), and a retry starts clean.
+ * - Concurrent first sign-ins of one identity: the unique `(provider, subject)` constraint lets
+ *   exactly one insert win; the others roll back (their user row with them), and are re-run in a
+ *   fresh transaction, where they find the winner's identity and sign in to the same user.
+ * - Failures that are not the module's own refusals answer `internal_error`; driver messages
+ *   (which may quote emails) are never logged or returned.
  * @publicApi
  */
 @Injectable()
 export class AccountLinkingService {
+  private readonly logger = new Logger('AccountLinkingService');
+
   constructor(
     private readonly db: AuthDatabase,
     @Inject(AuthUserStore) private readonly users: AuthUserStore,
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
+    private readonly events: AuthEvents,
   ) {}
 
-  /** Signs in with `identity`: the linked user, or a new one. */
-  signIn(identity: VerifiedIdentity): Promise<LocalUser> {
-    return this.db.transaction(async (manager) => {
-      const existing = await manager.findOneBy(ExternalIdentity, { provider: identity.provider, subject: identity.subject });
-      const user = existing
-        ? await this.users.findById(existing.userId, manager)
-        : await this.users.create({ email: identity.email, emailVerified: identity.emailVerified, displayName: identity.displayName, avatarUrl: identity.avatarUrl }, manager);
-      if (!user) throw new AuthError('internal_error');
-      if (user.disabled) throw new AuthError('account_disabled');
-      if (!existing) {
-        await manager.insert(ExternalIdentity, {
-          id: randomUUID(),
-          userId: user.id,
-          provider: identity.provider,
-          issuer: identity.issuer,
-          subject: identity.subject,
-          email: identity.email,
-          emailVerified: identity.emailVerified,
-          displayName: identity.displayName,
-          lastLoginAt: new Date(),
-        });
-      }
-      return user;
-    });
+  /**
+   * Signs in with `identity`: its linked user; or, for a new identity, the account the policy
+   * allows (an existing one by trusted verified email, or a new one).
+   *
+   * Emits `userCreated` and `identityLinked` when it wrote them, then `signInSucceeded`. It does
+   * not report its refusals: the caller (the OAuth callback) reports every failure through
+   * `AuthEvents.signInFailed`.
+   * @throws AuthError `account_disabled`, `account_exists`, `email_not_verified`,
+   * `sign_up_disabled`, `identity_in_use` (same subject from another issuer), `provider_error`
+   * (malformed identity), `internal_error` (database failure; nothing was written)
+   */
+  async signIn(identity: VerifiedIdentity, context: LinkingContext = {}): Promise<LocalUser> {
+    const clean = cleanIdentity(identity);
+    const outcome = await runWithRetry(this.logger, 'sign-in', () => this.db.transaction((m) => this.resolveSignIn(m, clean)));
+    const events: AuthEvent[] = [];
+    if (outcome.created) events.push(new UserCreatedEvent(outcome.user.id, clean.provider, context));
+    if (outcome.linked) events.push(new IdentityLinkedEvent(outcome.user.id, clean.provider, outcome.linked.identityId, outcome.linked.method, context));
+    events.push(new SignInSucceededEvent(outcome.user.id, clean.provider, outcome.created, context));
+    await this.events.publish(...events);
+    return outcome.user;
   }
 
-  /** Connects `identity` to the signed-in user `userId`; never moves an identity owned by another user. */
-  link(userId: string, identity: VerifiedIdentity): Promise<void> {
-    return this.db.transaction(async (manager) => {
-      const existing = await manager.findOneBy(ExternalIdentity, { provider: identity.provider, subject: identity.subject });
-      if (existing && existing.userId !== userId) throw new AuthError('identity_in_use');
-      if (existing) return;
-      await manager.insert(ExternalIdentity, {
-        id: randomUUID(),
-        userId,
-        provider: identity.provider,
-        issuer: identity.issuer,
-        subject: identity.subject,
-        email: identity.email,
-        emailVerified: identity.emailVerified,
-        displayName: identity.displayName,
-        lastLoginAt: null,
-      });
+  /**
+   * Connects `identity` to the signed-in user `userId` (the "connect provider" flow). An identity
+   * already linked to this user is a no-op success; one linked to another user is refused with
+   * `identity_in_use` and stays where it is. Another identity of a provider the user already has
+   * (a second GitHub account) is linked too: identities are keyed by subject.
+   *
+   * The caller must have bound `userId` to the flow when it started (the OAuth transaction), not
+   * read it from the callback request alone; see docs/accounts.md.
+   * @throws AuthError `identity_in_use`, `account_disabled`, `provider_error`, `internal_error`
+   */
+  async link(userId: string, identity: VerifiedIdentity, context: LinkingContext = {}): Promise<void> {
+    const clean = cleanIdentity(identity);
+    const identityId = await runWithRetry(this.logger, 'link', () => this.db.transaction((m) => this.resolveLink(m, userId, clean)));
+    if (identityId) await this.events.publish(new IdentityLinkedEvent(userId, clean.provider, identityId, 'connect', context));
+  }
+
+  private async resolveSignIn(m: EntityManager, identity: CleanIdentity): Promise<SignInOutcome> {
+    const existing = await m.findOneBy(ExternalIdentity, { provider: identity.provider, subject: identity.subject });
+    const linkedUser = existing ? await this.users.findById(existing.userId, m) : null;
+    // Only a verified email is ever compared, and only for an identity that is not linked yet.
+    const emailMatch = !existing && identity.verifiedEmail !== null ? await this.users.findByVerifiedEmail(identity.verifiedEmail, m) : null;
+    const decision = decideSignIn({
+      linked: existing ? { user: linkedUser ? policyUser(linkedUser) : 'missing', sameIssuer: existing.issuer === identity.issuer } : null,
+      verifiedEmail: identity.verifiedEmail,
+      emailMatch: emailMatch && policyUser(emailMatch),
+      config: {
+        allowSignUp: this.options.linking.allowSignUp,
+        requireVerifiedEmail: this.options.linking.requireVerifiedEmail,
+        trustEmail: this.trustsEmail(identity.provider),
+      },
     });
+
+    switch (decision.action) {
+      case 'refuse':
+        throw new AuthError(decision.code);
+      case 'sign-in': {
+        // Refresh the mutable attributes; the key (provider, subject, issuer) is never rewritten.
+        await m.update(
+          ExternalIdentity,
+          { id: existing!.id },
+          { email: identity.email, emailVerified: identity.emailVerified, displayName: identity.displayName, lastLoginAt: new Date() },
+        );
+        return { user: linkedUser!, created: false, linked: null };
+      }
+      case 'link': {
+        const identityId = await this.insertIdentity(m, decision.userId, identity, new Date());
+        return { user: emailMatch!, created: false, linked: { identityId, method: 'email' } };
+      }
+      case 'create': {
+        const user = await this.users.create(
+          {
+            email: identity.email,
+            emailVerified: identity.verifiedEmail !== null,
+            emailCanonical: identity.verifiedEmail,
+            displayName: identity.displayName,
+            avatarUrl: identity.avatarUrl,
+          },
+          m,
+        );
+        // Same transaction as the user: if this insert fails (or loses the race for the unique
+        // key), the user row above is rolled back with it.
+        const identityId = await this.insertIdentity(m, user.id, identity, new Date());
+        return { user, created: true, linked: { identityId, method: 'sign-up' } };
+      }
+    }
+  }
+
+  /** Returns the new identity's id, or null when nothing was written (already linked here). */
+  private async resolveLink(m: EntityManager, userId: string, identity: CleanIdentity): Promise<string | null> {
+    const existing = await m.findOneBy(ExternalIdentity, { provider: identity.provider, subject: identity.subject });
+    const user = await this.users.findById(userId, m);
+    const decision = decideLink({
+      user: user ? policyUser(user) : 'missing',
+      ownerId: existing?.userId ?? null,
+      sameIssuer: existing ? existing.issuer === identity.issuer : true,
+    });
+    switch (decision.action) {
+      case 'refuse':
+        throw new AuthError(decision.code);
+      case 'noop':
+        return null;
+      case 'link':
+        return this.insertIdentity(m, userId, identity, null);
+    }
+  }
+
+  private async insertIdentity(m: EntityManager, userId: string, identity: CleanIdentity, lastLoginAt: Date | null): Promise<string> {
+    const id = randomUUID();
+    await m.insert(ExternalIdentity, {
+      id,
+      userId,
+      provider: identity.provider,
+      issuer: identity.issuer,
+      subject: identity.subject,
+      email: identity.email,
+      emailVerified: identity.emailVerified,
+      displayName: identity.displayName,
+      lastLoginAt,
+    });
+    return id;
+  }
+
+  /** `providers.<id>.trustEmail`; false for a provider that is not configured. */
+  private trustsEmail(provider: string): boolean {
+    const config = (this.options.providers as Record<string, { trustEmail?: boolean } | undefined>)[provider];
+    return Object.prototype.hasOwnProperty.call(this.options.providers, provider) && config?.trustEmail === true;
+  }
+}
+
+function policyUser(user: LocalUser): PolicyUser {
+  // Strict booleans: a host store returning "false" or 1 must not read as verified or enabled.
+  return { id: user.id, emailVerified: user.emailVerified === true, disabled: user.disabled !== false };
+}
+
+const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
+// C0/C1 control characters (NUL, CR, LF, …): never stored in an attribute.
+const CONTROL = /\p{Cc}/u;
+
+/**
+ * Checks the key fields (refused, never clipped: a clipped subject would be another identity)
+ * and clips the attributes to their column sizes.
+ */
+function cleanIdentity(identity: VerifiedIdentity): CleanIdentity {
+  const { provider, issuer, subject } = identity ?? ({} as VerifiedIdentity);
+  if (typeof provider !== 'string' || !PROVIDER_ID.test(provider)) throw new AuthError('provider_error');
+  if (typeof subject !== 'string' || subject.length === 0 || subject.length > 255 || CONTROL.test(subject)) throw new AuthError('provider_error');
+  if (typeof issuer !== 'string' || issuer.length === 0 || issuer.length > 255 || CONTROL.test(issuer)) throw new AuthError('provider_error');
+  const rawEmail = typeof identity.email === 'string' ? identity.email.trim() : '';
+  const email = rawEmail.length > 0 && rawEmail.length <= 320 && !CONTROL.test(rawEmail) ? rawEmail : null;
+  const emailVerified = identity.emailVerified === true && email !== null;
+  return {
+    provider,
+    issuer,
+    subject,
+    email,
+    emailVerified,
+    verifiedEmail: emailVerified ? canonicalEmail(email) : null,
+    displayName: clipText(identity.displayName, 200),
+    avatarUrl: httpUrl(identity.avatarUrl, 1000),
+  };
+}
+
+function clipText(value: unknown, max: number): string | null {
+  if (typeof value !== 'string') return null;
+  const text = value.replace(/\p{Cc}/gu, ' ').trim();
+  if (text.length === 0) return null;
+  // Clip by code points so a surrogate pair is never cut in half.
+  return Array.from(text).slice(0, max).join('');
+}
+
+function httpUrl(value: unknown, max: number): string | null {
+  if (typeof value !== 'string' || value.length > max) return null;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? value : null;
+  } catch {
+    return null;
   }
 }

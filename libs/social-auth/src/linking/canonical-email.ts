@@ -50,7 +50,7 @@ export function canonicalEmail(email: string | null | undefined): string | null 
 // are already ASCII after NFC: Unicode defines them as the same character.)
 function hasAsciiCaseFold(value: string): boolean {
   for (const char of value) {
-    if (char.charCodeAt(0) > 0x7f && /[\x00-\x7f]/.test(char.toLowerCase())) return true;
+    if (char.codePointAt(0)! > 0x7f && [...char.toLowerCase()].some((c) => c.codePointAt(0)! <= 0x7f)) return true;
   }
   return false;
 }

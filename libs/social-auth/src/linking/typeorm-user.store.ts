@@ -7,22 +7,45 @@ import type { AuthUserStore, LocalUser, NewLocalUser } from './user-store.port';
 
 /**
  * Default {@link AuthUserStore}: the module's own `auth_users` table.
+ *
+ * Invariant: `email_canonical` is written only for verified emails, and `findByVerifiedEmail`
+ * also requires `email_verified`, so an unverified address can never be found by email.
  * @publicApi
  */
 @Injectable()
 export class TypeOrmUserStore implements AuthUserStore {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<LocalUser | null> {
-    return manager.findOneBy(UserAccount, { id });
+  async findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<LocalUser | null> {
+    return toLocalUser(await manager.findOneBy(UserAccount, { id }));
   }
 
-  findByVerifiedEmail(canonicalEmail: string, manager: EntityManager = this.dataSource.manager): Promise<LocalUser | null> {
-    return manager.findOneBy(UserAccount, { emailCanonical: canonicalEmail, emailVerified: true });
+  async findByVerifiedEmail(canonicalEmail: string, manager: EntityManager = this.dataSource.manager): Promise<LocalUser | null> {
+    const row = await manager.findOne(UserAccount, { where: { emailCanonical: canonicalEmail, emailVerified: true }, order: { createdAt: 'ASC', id: 'ASC' } });
+    return toLocalUser(row);
   }
 
   async create(user: NewLocalUser, manager: EntityManager = this.dataSource.manager): Promise<LocalUser> {
-    const row = manager.create(UserAccount, { id: randomUUID(), ...user, emailCanonical: null, disabled: false });
-    return manager.save(row);
+    const row: Omit<UserAccount, 'createdAt' | 'updatedAt'> = {
+      id: randomUUID(),
+      email: user.email,
+      emailVerified: user.emailVerified,
+      // Defence in depth: never a canonical form for an unverified email, whatever the caller passed.
+      emailCanonical: user.emailVerified ? user.emailCanonical : null,
+      displayName: user.displayName,
+      avatarUrl: user.avatarUrl,
+      disabled: false,
+    };
+    await manager.insert(UserAccount, row);
+    return toLocalUser(row)!;
   }
+
+  async setDisabled(id: string, disabled: boolean, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    await manager.update(UserAccount, { id }, { disabled });
+  }
+}
+
+function toLocalUser(row: Pick<UserAccount, keyof LocalUser> | null): LocalUser | null {
+  if (!row) return null;
+  return { id: row.id, email: row.email, emailVerified: row.emailVerified, displayName: row.displayName, avatarUrl: row.avatarUrl, disabled: row.disabled };
 }

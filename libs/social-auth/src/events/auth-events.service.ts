@@ -1,0 +1,94 @@
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { randomUUID } from 'node:crypto';
+import type { ResolvedAuthOptions } from '../auth.options';
+import { AuthDatabase } from '../database/auth-database';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
+import { AuditEvent } from '../entities/audit-event.entity';
+import { isAuthErrorCode } from '../errors/auth-error-codes';
+import { AuthEvent, AuthEventContext, SignInFailedEvent } from './auth.events';
+
+/**
+ * Publishes the module's domain events: to `EventEmitter2` when the host registered
+ * `EventEmitterModule.forRoot()` (optional, so hosts without it still work), and to the
+ * `auth_audit_events` table when `linking.audit` is on.
+ *
+ * Invariants:
+ * - Events are published after the transaction they describe has committed, so no listener or
+ *   audit row ever sees a user or identity that was rolled back.
+ * - Audit rows hold ids, the provider id, an error code and the client IP; never an email, a
+ *   token, an authorization code or a provider payload. Values that come from the request (the
+ *   route's provider, the code) are kept only when they are a configured provider id or a known
+ *   error code, so an attacker cannot write arbitrary text into the audit table.
+ * - Publishing never fails the operation that triggered it: a failing listener or audit insert is
+ *   logged (class name only) and swallowed. Events are notifications, not vetoes.
+ * @publicApi
+ */
+@Injectable()
+export class AuthEvents {
+  private readonly logger = new Logger('AuthEvents');
+
+  constructor(
+    private readonly db: AuthDatabase,
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
+    @Optional() private readonly emitter?: EventEmitter2,
+  ) {}
+
+  /**
+   * Reports a refused sign-in or connect. The OAuth callback calls this for every failure it
+   * answers with `?error=<code>`, including the refusals of `AccountLinkingService` (which does
+   * not report failures itself, so each failure is reported exactly once).
+   * @param provider the provider id from the route; kept only when it is a configured provider
+   * @param code the error code shown to the user; unknown codes are recorded as `internal_error`
+   * @param details the local user when one is known (a refused connect), and the request context
+   */
+  signInFailed(provider: string | null, code: string, details: AuthEventContext & { userId?: string | null } = {}): Promise<void> {
+    const { userId = null, ...context } = details;
+    return this.publish(new SignInFailedEvent(this.knownProvider(provider), isAuthErrorCode(code) ? code : 'internal_error', userId, context));
+  }
+
+  /** Audits (when enabled) and emits `events`, in order. Never throws. */
+  async publish(...events: AuthEvent[]): Promise<void> {
+    if (this.options.linking.audit) await this.audit(events);
+    if (!this.emitter) return;
+    for (const event of events) {
+      try {
+        this.emitter.emit(event.name, event);
+      } catch (error) {
+        this.logger.error(`a listener of ${event.name} threw ${describe(error)}`);
+      }
+    }
+  }
+
+  private async audit(events: AuthEvent[]): Promise<void> {
+    const rows = events.map((event) => ({
+      id: randomUUID(),
+      type: event.name,
+      userId: event.subjectUserId,
+      provider: clip(event.subjectProvider, 64),
+      code: event.subjectCode,
+      ip: clip(event.context.ip, 64),
+      createdAt: event.occurredAt,
+    }));
+    try {
+      // Through AuthDatabase, so on SQLite the insert never lands inside another request's open
+      // transaction (one shared connection) and disappears with its rollback.
+      await this.db.transaction((m) => m.insert(AuditEvent, rows));
+    } catch (error) {
+      this.logger.error(`audit rows for ${events.map((e) => e.name).join(', ')} were not written: ${describe(error)}`);
+    }
+  }
+
+  private knownProvider(provider: string | null): string | null {
+    if (provider === null || !Object.prototype.hasOwnProperty.call(this.options.providers, provider)) return null;
+    return (this.options.providers as Record<string, unknown>)[provider] ? provider : null;
+  }
+}
+
+function clip(value: string | null | undefined, max: number): string | null {
+  return typeof value === 'string' && value.length > 0 ? value.slice(0, max) : null;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.constructor.name : typeof error;
+}
