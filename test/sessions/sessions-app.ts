@@ -1,0 +1,101 @@
+import { Controller, Delete, Get, INestApplication, Module, Post } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import cookieParser from 'cookie-parser';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { AuthModule, AuthModuleOptions, AuthenticatedUser, CurrentUser, Public } from '@app/social-auth';
+import { databaseOptions } from '../../src/config/database.config';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+
+/** Routes of a tiny host app: protected GET/POST/DELETE and one public route. */
+@Controller('probe')
+class ProbeController {
+  @Get()
+  read(@CurrentUser() user: AuthenticatedUser): AuthenticatedUser {
+    return user;
+  }
+
+  @Post()
+  write(@CurrentUser() user: AuthenticatedUser): AuthenticatedUser {
+    return user;
+  }
+
+  @Delete()
+  remove(@CurrentUser() user: AuthenticatedUser): AuthenticatedUser {
+    return user;
+  }
+
+  @Public()
+  @Get('open')
+  open(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+/** An app under test, as the session fixtures need it. */
+export interface SessionsApp {
+  app: INestApplication;
+  dataSource: DataSource;
+  database: TestDatabase;
+  url: string;
+  http: ReturnType<typeof request>;
+  close(): Promise<void>;
+}
+
+/**
+ * A minimal host app importing `AuthModule.forRoot` with options the demo does not expose
+ * (grace window, audit, route prefix, allowed origins), on a fresh database of the current kind.
+ */
+export async function createSessionsApp(options: Omit<Partial<AuthModuleOptions>, 'tokens'> & { tokens?: AuthModuleOptions['tokens'] } = {}): Promise<SessionsApp> {
+  const database = await createTestDatabase();
+  try {
+    const port = await reservePort();
+    const url = `http://127.0.0.1:${port}`;
+    const db = databaseOptions(database.url);
+    const migrate = new DataSource(db);
+    await migrate.initialize();
+    await migrate.runMigrations({ transaction: 'each' });
+    await migrate.destroy();
+
+    @Module({
+      imports: [
+        TypeOrmModule.forRoot({ ...db, retryAttempts: 0 }),
+        AuthModule.forRoot({ appUrl: url, ...options, tokens: { secret: 'sessions-secret-sessions-secret-0123456789', ...options.tokens } }),
+      ],
+      controllers: [ProbeController],
+    })
+    class HostModule {}
+
+    const moduleRef = await Test.createTestingModule({ imports: [HostModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: ['error'] });
+    app.use(cookieParser());
+    await app.listen(port, '127.0.0.1');
+    return {
+      app,
+      dataSource: app.get(getDataSourceToken()),
+      database,
+      url,
+      http: request(url),
+      close: async () => {
+        await app.close();
+        await database.drop();
+      },
+    };
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+}
+
+async function reservePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
