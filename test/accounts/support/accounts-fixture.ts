@@ -89,11 +89,12 @@ export function freshSubject(): string {
  * configured issuer, and `emailVerified` true only for a boolean `true` claim.
  */
 export function googleIdentity(t: AccountsApp, over: Partial<VerifiedIdentity> = {}): VerifiedIdentity {
+  const subject = over.subject ?? freshSubject();
   return {
     provider: 'google',
     issuer: t.options.providers.google!.issuer,
-    subject: freshSubject(),
-    email: 'someone@example.com',
+    subject,
+    email: `g-${subject}@example.com`,
     emailVerified: true,
     displayName: 'Some One',
     avatarUrl: 'https://example.com/a.png',
@@ -106,11 +107,12 @@ export function googleIdentity(t: AccountsApp, over: Partial<VerifiedIdentity> =
  * issuer, and the primary address verified only when GitHub marks it `primary && verified`.
  */
 export function githubIdentity(t: AccountsApp, over: Partial<VerifiedIdentity> = {}): VerifiedIdentity {
+  const subject = over.subject ?? freshSubject();
   return {
     provider: 'github',
     issuer: t.options.providers.github!.apiURL,
-    subject: freshSubject(),
-    email: 'someone@example.com',
+    subject,
+    email: `gh-${subject}@example.com`,
     emailVerified: true,
     displayName: 'octo',
     avatarUrl: null,

@@ -36,7 +36,9 @@ export class TypeOrmUserStore implements AuthUserStore {
       avatarUrl: user.avatarUrl,
       disabled: false,
     };
-    await manager.insert(UserAccount, row);
+    // Insert a copy: TypeORM merges re-read defaults into the object it inserts, and on MariaDB
+    // those arrive as raw 0/1 instead of booleans.
+    await manager.insert(UserAccount, { ...row });
     return toLocalUser(row)!;
   }
 

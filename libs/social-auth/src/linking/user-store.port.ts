@@ -2,6 +2,10 @@ import type { EntityManager } from 'typeorm';
 
 /**
  * A local account as the module sees it, whatever table the host keeps it in.
+ *
+ * The flags must be real booleans: the linking policy reads anything but `disabled === false` as
+ * disabled and anything but `emailVerified === true` as unverified (fail closed), so map a
+ * database's 0/1 before returning.
  * @publicApi
  */
 export interface LocalUser {
