@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, INestApplication, Module, Post } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, INestApplication, Module, Post } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import cookieParser from 'cookie-parser';
@@ -17,6 +17,7 @@ class ProbeController {
   }
 
   @Post()
+  @HttpCode(200)
   write(@CurrentUser() user: AuthenticatedUser): AuthenticatedUser {
     return user;
   }
