@@ -177,6 +177,9 @@ export class AccountLinkingService {
   private async insertIdentity(m: EntityManager, userId: string, identity: CleanIdentity, lastLoginAt: Date | null): Promise<string> {
     const id = randomUUID();
     await m.insert(ExternalIdentity, {
+      // Set here rather than by the column default: SQLite's default has one-second precision,
+      // and GET /auth/me lists identities in linking order.
+      linkedAt: new Date(),
       id,
       userId,
       provider: identity.provider,
