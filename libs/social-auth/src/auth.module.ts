@@ -7,10 +7,14 @@ import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './aut
 import { AuthModuleOptions, ResolvedAuthOptions, resolveAuthOptions } from './auth.options';
 import { AccountController } from './controllers/account.controller';
 import { JwksController } from './controllers/jwks.controller';
+import { OAuthController } from './controllers/oauth.controller';
+import { OAuthFlowService } from './controllers/oauth-flow.service';
 import { SessionController } from './controllers/session.controller';
 import { AuthDatabase } from './database/auth-database';
 import { AUTH_ENTITIES } from './entities';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
+import { ProviderHttpClient } from './http/provider-http.client';
+import { IdentityProviderRegistry } from './identity-providers/identity-provider.registry';
 import { AuthEvents } from './events/auth-events.service';
 import { AccountLinkingService } from './linking/account-linking.service';
 import { AccountService } from './linking/account.service';
@@ -20,9 +24,12 @@ import { AccessTokenService } from './tokens/access-token.service';
 import { AuthCookies } from './tokens/auth-cookies';
 import { Clock } from './tokens/clock';
 import { SessionService } from './tokens/session.service';
+import { OAuthTransactionService } from './transaction/oauth-transaction.service';
+import { SingleUseStore } from './transaction/single-use.store';
+import { TypeOrmSingleUseStore } from './transaction/typeorm-single-use.store';
 
 /** Controllers whose routes live under `routePrefix` (default `auth`). */
-const PREFIXED_CONTROLLERS: Type[] = [AccountController, SessionController];
+const PREFIXED_CONTROLLERS: Type[] = [AccountController, SessionController, OAuthController];
 
 /**
  * Puts the prefixed controllers under the configured `routePrefix`. Decorators run before the
@@ -51,14 +58,19 @@ const CORE_PROVIDERS: Provider[] = [
   AuthEvents,
   AccountLinkingService,
   AccountService,
+  ProviderHttpClient,
+  { provide: SingleUseStore, useClass: TypeOrmSingleUseStore },
+  OAuthTransactionService,
+  IdentityProviderRegistry,
+  OAuthFlowService,
 ];
 
-const EXPORTS = [AUTH_OPTIONS, AuthDatabase, Clock, AccessTokenService, SessionService, AuthCookies, JwtAuthGuard, AuthUserStore, AuthEvents, AccountLinkingService, AccountService];
+const EXPORTS = [AUTH_OPTIONS, AuthDatabase, Clock, AccessTokenService, SessionService, AuthCookies, JwtAuthGuard, AuthUserStore, AuthEvents, AccountLinkingService, AccountService, SingleUseStore, IdentityProviderRegistry];
 
 // Order matters: controllers with fixed paths (/auth/me, /auth/providers, /auth/sessions, …) are
 // registered before the OAuth controller's /auth/:provider routes so a fixed path never reads as a
 // provider id.
-const CONTROLLERS: Type[] = [AccountController, SessionController, JwksController];
+const CONTROLLERS: Type[] = [AccountController, SessionController, JwksController, OAuthController];
 
 /**
  * Social login for a Nest monolith: Google and GitHub sign-in (Authorization Code + PKCE),

@@ -77,6 +77,22 @@ export class GoogleProviderOptions {
    */
   @IsOptional() @IsBoolean()
   trustEmail?: boolean;
+
+  /**
+   * Discovery document, checked before each flow (cached per its `max-age`): its `issuer` must
+   * equal `issuer`, and `authorization_response_iss_parameter_supported` makes `iss` mandatory.
+   * @default `${issuer}/.well-known/openid-configuration`
+   */
+  @IsOptional() @Matches(HTTP_URL)
+  discoveryURL?: string;
+
+  /**
+   * Refuse callbacks without RFC 9207 `iss`, even if discovery does not announce it (real Google
+   * does not send `iss` today). An `iss` that is present must equal `issuer` either way.
+   * @default false
+   */
+  @IsOptional() @IsBoolean()
+  requireIssParameter?: boolean;
 }
 
 /**
@@ -442,6 +458,8 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
         scopes: google.scopes ?? ['openid', 'email', 'profile'],
         hostedDomain: google.hostedDomain,
         trustEmail: google.trustEmail ?? false,
+        discoveryURL: google.discoveryURL ?? `${(google.issuer ?? 'https://accounts.google.com').replace(/\/+$/, '')}/.well-known/openid-configuration`,
+        requireIssParameter: google.requireIssParameter ?? false,
       },
       github: github && {
         clientId: github.clientId,
@@ -496,7 +514,7 @@ function providerEndpoints(o: ResolvedAuthOptions): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   const g = o.providers.google;
   if (g) {
-    for (const k of ['issuer', 'authorizationURL', 'tokenURL', 'userInfoURL', 'jwksURL'] as const) out.push([`providers.google.${k}`, g[k]]);
+    for (const k of ['issuer', 'authorizationURL', 'tokenURL', 'userInfoURL', 'jwksURL', 'discoveryURL'] as const) out.push([`providers.google.${k}`, g[k]]);
   }
   const h = o.providers.github;
   if (h) {

@@ -1,0 +1,229 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { ResolvedAuthOptions } from '../auth.options';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
+import { AuthErrorCode } from '../errors/auth-error-codes';
+import { AuthError } from '../errors/auth.error';
+import { AuthEvents } from '../events/auth-events.service';
+import { JwtAuthGuard } from '../guards/jwt-auth.guard';
+import { IdentityProviderRegistry } from '../identity-providers/identity-provider.registry';
+import type { OAuthIdentityProvider } from '../identity-providers/oauth-identity-provider';
+import { runStrategy } from '../identity-providers/passport-runner';
+import type { VerifiedIdentity } from '../identity-providers/verified-identity';
+import { AccountLinkingService } from '../linking/account-linking.service';
+import { AuthCookies } from '../tokens/auth-cookies';
+import type { AuthenticatedUser } from '../tokens/authenticated-user';
+import { SessionService } from '../tokens/session.service';
+import type { OAuthTransaction, TransactionIntent } from '../transaction/oauth-transaction';
+import { OAuthTransactionService, TransactionSeed } from '../transaction/oauth-transaction.service';
+import { attachVerifiedTransaction, safeEqual } from '../transaction/passport-state.store';
+import { resolveReturnTo } from '../transaction/return-to.policy';
+import { checkCallbackQuery, issuerMatches } from './oauth-callback.checks';
+
+/**
+ * The sign-in flow behind the OAuth controller: starting an authorization request and finishing
+ * it at the callback.
+ *
+ * Invariants (SECURITY A1–A8, F4, G1–G3, I4):
+ * - Callback order: query pre-checks → transaction cookie (decrypt, expiry) → provider binding →
+ *   RFC 9207 `iss` → `state` (timing-safe) → single-use consume → only then the code exchange.
+ *   Nothing reaches a provider, and no row but the single-use marker is written, before the
+ *   transaction has been verified and consumed; a provider `error=` consumes it too.
+ * - The transaction cookie is cleared on every callback answer, success or failure.
+ * - A failure answers `302 <errorRedirect>?error=<code>` with a fixed code; no auth cookie is set
+ *   and no user, identity or session is written (sessions open only after linking succeeded).
+ * - Success lands on the transaction's `returnTo`, never on anything from the callback query,
+ *   so the final `Location` carries no code, state or token.
+ * - Start and callback answers carry `Cache-Control: no-store` and `Referrer-Policy: no-referrer`.
+ * - Logs name the provider, the step and the error code only: never a code, token, state,
+ *   verifier, nonce, cookie or provider message.
+ * @internal
+ */
+@Injectable()
+export class OAuthFlowService {
+  private readonly logger = new Logger('OAuthSignIn');
+
+  constructor(
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
+    private readonly registry: IdentityProviderRegistry,
+    private readonly transactions: OAuthTransactionService,
+    private readonly linking: AccountLinkingService,
+    private readonly sessions: SessionService,
+    private readonly cookies: AuthCookies,
+    private readonly guard: JwtAuthGuard,
+    private readonly events: AuthEvents,
+  ) {}
+
+  /**
+   * Starts a flow: 302 to the provider with state, PKCE S256 (and nonce for Google), and the
+   * transaction cookie set. Throws `unknown_provider` (a JSON 404) before anything else.
+   */
+  async start(providerId: string, req: Request, res: Response, intent: TransactionIntent): Promise<void> {
+    noStore(res);
+    const provider = this.registry.get(providerId);
+    const returnTo = resolveReturnTo(req.query.returnTo, this.options);
+    try {
+      const facts = await provider.prepareAuthorization();
+      const seed: TransactionSeed = { provider: provider.id, intent, returnTo, ...facts };
+      const outcome = await runStrategy(provider.strategy, req, { session: false, state: seed });
+      if (outcome.kind !== 'redirect') throw outcome.kind === 'error' ? outcome.error : new AuthError('internal_error');
+      res.redirect(302, outcome.url);
+    } catch (error) {
+      // No transaction was handed out (or it is useless without the redirect): drop the cookie.
+      this.transactions.clear(res);
+      this.failRedirect(res, provider.id, 'start', error);
+    }
+  }
+
+  /** Finishes a flow at `GET /<prefix>/:provider/callback`. Always answers with a redirect. */
+  async callback(providerId: string, req: Request, res: Response): Promise<void> {
+    noStore(res);
+    this.transactions.clear(res);
+    const context = { ip: req.ip ?? null, userAgent: header(req, 'user-agent') };
+    let userId: string | null = null;
+    try {
+      const provider = this.registry.get(providerId);
+      const transaction = await this.verifyAndConsume(provider, req);
+      if (transaction.intent.kind === 'link') userId = transaction.intent.userId;
+      attachVerifiedTransaction(req, transaction);
+      const identity = await this.exchange(provider, req);
+      if (transaction.intent.kind === 'login') {
+        const user = await this.linking.signIn(identity, context);
+        const tokens = await this.sessions.open(user.id, { provider: provider.id, ...context });
+        this.cookies.setSession(res, tokens);
+      } else {
+        await this.assertLinkAllowed(req, transaction.intent);
+        await this.linking.link(transaction.intent.userId, identity, context);
+      }
+      res.redirect(302, transaction.returnTo);
+    } catch (error) {
+      const code = this.failRedirect(res, providerId, 'callback', error);
+      await this.events.signInFailed(providerId, code, { ...context, userId });
+    }
+  }
+
+  /** `405` for a callback with another method than GET; the transaction cookie is cleared. */
+  refuseMethod(res: Response): void {
+    noStore(res);
+    this.transactions.clear(res);
+    res.setHeader('Allow', 'GET');
+    const error = new AuthError('invalid_request', { message: 'Use GET for the sign-in callback.' });
+    res.status(405).json({ ...error.body, statusCode: 405 });
+  }
+
+  /** Everything that must hold before a code may be redeemed; consumes the transaction. */
+  private async verifyAndConsume(provider: OAuthIdentityProvider, req: Request): Promise<OAuthTransaction> {
+    const query = checkCallbackQuery(rawQuery(req));
+    if (!query.ok) throw new AuthError(query.code);
+    const { params } = query;
+    // passport reads req.query; it must see exactly what was checked.
+    if (req.query.state !== params.state || (params.code !== undefined && req.query.code !== params.code)) throw new AuthError('invalid_request');
+
+    const opened = this.transactions.read(req);
+    if (!opened.ok) throw new AuthError(opened.code);
+    const transaction = opened.transaction;
+    if (transaction.provider !== provider.id) throw new AuthError('invalid_state', { cause: new Error('transaction of another provider') });
+    if (!issuerMatches(params.iss, transaction)) throw new AuthError('invalid_state', { cause: new Error('RFC 9207 iss check failed') });
+    if (!safeEqual(params.state, transaction.state)) throw new AuthError('invalid_state', { cause: new Error('state mismatch') });
+    if (!(await this.transactions.consume(transaction))) throw new AuthError('invalid_state', { cause: new Error('transaction replayed') });
+
+    if (params.error !== undefined) {
+      // The provider's own words (error_description) are never shown: a fixed code only.
+      throw new AuthError(params.error === 'access_denied' ? 'access_denied' : 'provider_error', { cause: new Error('provider returned an error') });
+    }
+    return transaction;
+  }
+
+  /** Redeems the code through passport and returns the provider-verified identity. */
+  private async exchange(provider: OAuthIdentityProvider, req: Request): Promise<VerifiedIdentity> {
+    const outcome = await runStrategy(provider.strategy, req, { session: false });
+    switch (outcome.kind) {
+      case 'success':
+        return outcome.user as VerifiedIdentity;
+      case 'error':
+        throw toFlowError(outcome.error);
+      case 'fail':
+        throw new AuthError('invalid_state', { cause: new Error('state store refused the transaction') });
+      default:
+        // A redirect here would start a new flow from the callback route.
+        throw new AuthError('invalid_request', { cause: new Error(`strategy ended with ${outcome.kind}`) });
+    }
+  }
+
+  /**
+   * A link flow finishes only for the user and session that started it: the session must still
+   * be live, and if someone is signed in on this browser now, it must be that same user.
+   */
+  private async assertLinkAllowed(req: Request, intent: Extract<TransactionIntent, { kind: 'link' }>): Promise<void> {
+    let current: AuthenticatedUser | undefined;
+    try {
+      current = await this.guard.authenticate(req);
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+    }
+    if (current && current.id !== intent.userId) throw new AuthError('invalid_state', { cause: new Error('link finished by another user') });
+    if (!(await this.sessions.isSessionLive(intent.sessionId, intent.userId))) throw new AuthError('unauthorized', { cause: new Error('linking session ended') });
+  }
+
+  private failRedirect(res: Response, providerId: string, step: 'start' | 'callback', error: unknown): AuthErrorCode {
+    const authError = toFlowError(error);
+    const provider = /^[a-z0-9-]{1,32}$/.test(providerId) ? providerId : 'unknown';
+    const cause = authError.cause instanceof Error ? authError.cause.message : '';
+    const detail = SAFE_CAUSE.test(cause) ? ` (${cause})` : '';
+    if (authError.code === 'internal_error') this.logger.error(`sign-in ${step} via ${provider} failed unexpectedly${detail}`);
+    else this.logger.warn(`sign-in ${step} via ${provider} refused: ${authError.code}${detail}`);
+    res.redirect(302, this.errorLocation(authError.code));
+    return authError.code;
+  }
+
+  /** `errorRedirect` with `?error=<code>`, as a path of the app. */
+  errorLocation(code: AuthErrorCode): string {
+    const url = new URL(this.options.errorRedirect, `${this.options.appOrigin}/`);
+    url.searchParams.set('error', code);
+    return `${url.pathname}${url.search}${url.hash}`;
+  }
+}
+
+/**
+ * Causes the module writes are short fixed phrases; a message that could carry a value (a long
+ * unbroken word like a token, an address, a URL with a query) is not logged.
+ */
+const SAFE_CAUSE = /^(?=.* )(?!.*[^ ]{33})[A-Za-z0-9 ,.:;()/_-]{1,120}$/;
+
+/** passport-oauth2's own errors: the provider answered with an error. */
+const PASSPORT_ERRORS = new Set(['TokenError', 'AuthorizationError', 'InternalOAuthError']);
+
+/**
+ * The `AuthError` behind whatever the flow or a strategy threw: ours as is (also when
+ * passport-oauth2 wrapped it in `InternalOAuthError.oauthError`), passport-oauth2's own errors as
+ * `provider_error`, anything else (a bug, a database failure) as `internal_error`.
+ * @internal
+ */
+export function toFlowError(error: unknown): AuthError {
+  if (error instanceof AuthError) return error;
+  const inner = (error as { oauthError?: unknown } | null)?.oauthError;
+  if (inner instanceof AuthError) return inner;
+  if (error instanceof Error && PASSPORT_ERRORS.has(error.name)) return new AuthError('provider_error', { cause: new Error(`passport ${error.name}`) });
+  return new AuthError('internal_error', { cause: new Error(describe(error)) });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.constructor.name : typeof error;
+}
+
+function noStore(res: Response): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Pragma', 'no-cache');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+}
+
+function rawQuery(req: Request): string {
+  const url = req.originalUrl ?? req.url ?? '';
+  const q = url.indexOf('?');
+  return q < 0 ? '' : url.slice(q + 1);
+}
+
+function header(req: Request, name: string): string | null {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : null;
+}

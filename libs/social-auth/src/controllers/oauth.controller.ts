@@ -1,0 +1,62 @@
+import { All, Controller, Get, Param, Req, Res, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { Public } from '../decorators/public.decorator';
+import { AuthError } from '../errors/auth.error';
+import { JwtAuthGuard } from '../guards/jwt-auth.guard';
+import { IdentityProviderRegistry, SignInProvider } from '../identity-providers/identity-provider.registry';
+import type { AuthenticatedUser } from '../tokens/authenticated-user';
+import { OAuthFlowService } from './oauth-flow.service';
+
+/**
+ * Sign-in routes (prefix `routePrefix`, default `/auth`):
+ *
+ * - `GET /auth/providers` — public: the enabled providers `[{ id, name, loginUrl }]`.
+ * - `GET /auth/:provider?returnTo=/path` — public: 302 to the provider, transaction cookie set;
+ *   404 `unknown_provider` for an unknown or disabled provider.
+ * - `GET /auth/:provider/link?returnTo=/path` — signed in: connect another provider to the
+ *   current account (the flow is bound to this user and session).
+ * - `GET /auth/:provider/callback` — public: finishes the flow; always a 302 (to `returnTo` with
+ *   session cookies, or to `errorRedirect?error=<code>`). Any other method: 405.
+ *
+ * Register this controller after controllers with fixed paths under the same prefix (`/auth/me`,
+ * `/auth/sessions`, …) so those are never read as a provider id.
+ * @internal
+ */
+@Controller('auth')
+export class OAuthController {
+  constructor(
+    private readonly registry: IdentityProviderRegistry,
+    private readonly flow: OAuthFlowService,
+  ) {}
+
+  @Public()
+  @Get('providers')
+  providers(@Res({ passthrough: true }) res: Response): SignInProvider[] {
+    res.setHeader('Cache-Control', 'no-store');
+    return this.registry.list();
+  }
+
+  @Public()
+  @Get(':provider')
+  start(@Param('provider') provider: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.flow.start(provider, req, res, { kind: 'login' });
+  }
+
+  // Protected even when the host turns the global guard off: linking needs a signed-in user.
+  @UseGuards(JwtAuthGuard)
+  @Get(':provider/link')
+  link(@Param('provider') provider: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const user = (req as unknown as { user?: AuthenticatedUser }).user;
+    if (!user) throw new AuthError('unauthorized');
+    return this.flow.start(provider, req, res, { kind: 'link', userId: user.id, sessionId: user.sessionId });
+  }
+
+  @Public()
+  @All(':provider/callback')
+  callback(@Param('provider') provider: string, @Req() req: Request, @Res() res: Response): Promise<void> | void {
+    // A callback is a top-level GET redirect; anything else (form_post, POST replays, HEAD) is
+    // refused before the transaction is read or anything is sent to a provider.
+    if (req.method !== 'GET') return this.flow.refuseMethod(res);
+    return this.flow.callback(provider, req, res);
+  }
+}

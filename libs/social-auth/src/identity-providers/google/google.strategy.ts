@@ -1,0 +1,87 @@
+import { PassportStrategy } from '@nestjs/passport';
+import type { Request } from 'express';
+import { Strategy as GoogleOAuth2Strategy, type StrategyOptionsWithRequest } from 'passport-google-oauth20';
+import { strategyName } from '../../auth.internal-constants';
+import type { ResolvedGoogleOptions } from '../../auth.options';
+import { AuthError } from '../../errors/auth.error';
+import { ProviderHttpClient, parseJsonObject } from '../../http/provider-http.client';
+import { useProviderHttp } from '../../http/oauth2-transport';
+import { TransactionStateStore, verifiedTransaction } from '../../transaction/passport-state.store';
+import type { TransactionSeed } from '../../transaction/oauth-transaction.service';
+import { isolatedPassport } from '../passport-runner';
+import type { VerifiedIdentity } from '../verified-identity';
+import { googleIdentity } from './google-claims';
+import type { GoogleIdTokenVerifier } from './google-id-token.verifier';
+
+/**
+ * Google sign-in on passport-google-oauth20: Authorization Code with PKCE S256, `state` and
+ * `nonce` kept in the transaction cookie.
+ *
+ * Invariants (SECURITY A5, A6, B1–B9):
+ * - `skipUserProfile`: passport-oauth2 would fetch the profile *before* the verify callback; here
+ *   nothing is fetched until the ID token from the token response has passed every check
+ *   (signature, issuer, audience, nonce, times). Only then is userinfo called, with the access
+ *   token in the `Authorization` header, and its `sub` must equal the token's.
+ * - The callback URL is absolute, built from `appUrl`; the token exchange and userinfo go
+ *   through the bounded HTTP client (`useProviderHttp`).
+ * @internal
+ */
+export class GoogleStrategy extends PassportStrategy(GoogleOAuth2Strategy, strategyName('google'), 6) {
+  constructor(
+    private readonly config: ResolvedGoogleOptions,
+    callbackURL: string,
+    store: TransactionStateStore,
+    private readonly http: ProviderHttpClient,
+    private readonly idTokens: GoogleIdTokenVerifier,
+  ) {
+    const options = {
+      clientID: config.clientId,
+      clientSecret: config.clientSecret,
+      callbackURL,
+      authorizationURL: config.authorizationURL,
+      tokenURL: config.tokenURL,
+      userProfileURL: config.userInfoURL,
+      scope: config.scopes,
+      pkce: 'S256',
+      state: true,
+      store,
+      passReqToCallback: true,
+      skipUserProfile: true,
+    };
+    super(options as unknown as StrategyOptionsWithRequest);
+    useProviderHttp(this, http);
+  }
+
+  /** Strategies register on a passport instance of their own, never on the global singleton. */
+  getPassportInstance() {
+    return isolatedPassport();
+  }
+
+  /** Adds the transaction's `nonce` (and `hd` when a hosted domain is configured) to the authorize URL. */
+  override authorizationParams(options: { state?: unknown }): object {
+    const seed = options.state as Partial<TransactionSeed> | undefined;
+    const params: Record<string, string> = {};
+    if (typeof seed?.nonce === 'string') params.nonce = seed.nonce;
+    if (this.config.hostedDomain) params.hd = this.config.hostedDomain;
+    return params;
+  }
+
+  /** passport verify callback (arity 6, with `req` and the token response `params`). */
+  async validate(req: Request, accessToken: string, _refreshToken: unknown, params: Record<string, unknown>): Promise<VerifiedIdentity> {
+    const transaction = verifiedTransaction(req);
+    if (!transaction) throw new AuthError('invalid_state');
+    if (typeof params?.id_token !== 'string') throw new AuthError('invalid_id_token', { cause: new Error('token response without id_token') });
+    const claims = await this.idTokens.verify(params.id_token, transaction.nonce);
+    const userinfo = await this.userinfo(accessToken);
+    // OIDC Core §5.3.2: userinfo for another subject must not be used at all.
+    if (userinfo.sub !== claims.sub) throw new AuthError('invalid_id_token', { cause: new Error('userinfo sub differs from ID token sub') });
+    return googleIdentity(claims, userinfo, this.config.issuer);
+  }
+
+  private async userinfo(accessToken: string): Promise<Record<string, unknown>> {
+    const response = await this.http.requestOk(this.config.userInfoURL, { headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' } });
+    const body = parseJsonObject(response.text);
+    if (!body) throw new AuthError('provider_error', { cause: new Error('userinfo is not a JSON object') });
+    return body;
+  }
+}

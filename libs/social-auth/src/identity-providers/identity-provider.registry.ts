@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import type { ResolvedAuthOptions } from '../auth.options';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
+import { AuthError } from '../errors/auth.error';
+import { ProviderHttpClient } from '../http/provider-http.client';
+import { Clock } from '../tokens/clock';
+import { OAuthTransactionService } from '../transaction/oauth-transaction.service';
+import { TransactionStateStore } from '../transaction/passport-state.store';
+import { GithubIdentityProvider } from './github/github.provider';
+import { GoogleIdentityProvider } from './google/google.provider';
+import type { OAuthIdentityProvider } from './oauth-identity-provider';
+
+/**
+ * An enabled sign-in provider as the host's UI lists it (`GET /auth/providers`).
+ * @publicApi
+ */
+export interface SignInProvider {
+  /** Provider id: `google`, `github`. */
+  id: string;
+  /** Human name for a "Sign in with …" button. */
+  name: string;
+  /** Path that starts the sign-in (`/auth/google`); add `?returnTo=/path` to land somewhere. */
+  loginUrl: string;
+}
+
+/**
+ * The enabled identity providers (a provider is enabled when its options block is present),
+ * built once at start-up.
+ *
+ * Invariant (SECURITY G3): each strategy's callback URL is absolute and built from `appUrl`
+ * (`${appUrl}/${routePrefix}/${provider}/callback`), never from request headers, so `Host` or
+ * `X-Forwarded-Host` cannot steer the `redirect_uri`.
+ * @publicApi
+ */
+@Injectable()
+export class IdentityProviderRegistry {
+  private readonly providers = new Map<string, OAuthIdentityProvider>();
+
+  constructor(
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
+    transactions: OAuthTransactionService,
+    http: ProviderHttpClient,
+    clock: Clock,
+  ) {
+    const { google, github } = options.providers;
+    if (google) {
+      const store = new TransactionStateStore('google', transactions);
+      this.providers.set('google', new GoogleIdentityProvider(google, { callbackURL: this.callbackUrl('google'), store, http, clock }));
+    }
+    if (github) {
+      const store = new TransactionStateStore('github', transactions);
+      this.providers.set('github', new GithubIdentityProvider(github, { callbackURL: this.callbackUrl('github'), store, http }));
+    }
+  }
+
+  /** The enabled providers, for "Sign in with …" buttons. */
+  list(): SignInProvider[] {
+    return [...this.providers.values()].map((p) => ({ id: p.id, name: p.name, loginUrl: `/${this.options.routePrefix}/${p.id}` }));
+  }
+
+  /** The absolute callback URL registered with the provider. */
+  callbackUrl(provider: string): string {
+    return `${this.options.appUrl}/${this.options.routePrefix}/${provider}/callback`;
+  }
+
+  /**
+   * The enabled provider `id`; `AuthError('unknown_provider')` for anything else.
+   * @internal
+   */
+  get(id: unknown): OAuthIdentityProvider {
+    const provider = typeof id === 'string' ? this.providers.get(id) : undefined;
+    if (!provider) throw new AuthError('unknown_provider');
+    return provider;
+  }
+}
