@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { AuditEvent, AuthSession, RefreshToken, SessionService, UserAccount } from '@app/social-auth';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createSessionsApp, SessionsApp } from './sessions-app';
-import { AppUnderTest, cookieNames, cookieValue, createUser, refreshCookie, shiftClock, signIn } from './session-fixtures';
+import { AppUnderTest, cookieNames, cookieValue, createUser, refreshCookie, setCookies, shiftClock, signIn } from './session-fixtures';
 
 /** POST /auth/refresh with the refresh cookie, from the app's own origin. */
 function refreshWithCookie(t: AppUnderTest, token: string) {
@@ -177,7 +177,7 @@ describe('refresh tokens on the demo app (SECURITY E1–E4, C9)', () => {
     for (const token of ['A'.repeat(43), 'short', 'x'.repeat(600), '%00%ff']) {
       const res = await refreshWithCookie(t, token).expect(401);
       expect(res.body.error).toBe('refresh_token_invalid');
-      expect(res.headers['set-cookie']?.some((c: string) => c.startsWith(`${cookieNames(t).refresh}=;`) && /Max-Age=0/.test(c))).toBe(true);
+      expect(setCookies(res).some((c) => c.startsWith(`${cookieNames(t).refresh}=;`) && /Max-Age=0/.test(c))).toBe(true);
     }
     const none = await t.http.post('/auth/refresh').set('Origin', t.url).expect(401);
     expect(none.body.error).toBe('refresh_token_invalid');
@@ -285,7 +285,7 @@ describe('refresh tokens with options the demo does not expose', () => {
     s = await createSessionsApp({ tokens: { refreshIdleTtl: 600, refreshAbsoluteTtl: 3600 } as never });
     const { tokens } = await signIn(s);
     const res = await refreshWithCookie(s, tokens.refreshToken).expect(200);
-    const line = (res.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith(`${cookieNames(s).refresh}=`))!;
+    const line = setCookies(res).find((c) => c.startsWith(`${cookieNames(s).refresh}=`))!;
     const maxAge = Number(/Max-Age=(\d+)/.exec(line)![1]);
     expect(maxAge).toBeGreaterThan(590);
     expect(maxAge).toBeLessThanOrEqual(600);
