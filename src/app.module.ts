@@ -1,7 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { EventEmitterModule } from '@nestjs/event-emitter';
-import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '@app/social-auth';
 import { authOptionsFromConfig } from './config/auth.config';
@@ -11,6 +10,9 @@ import type { DemoConfig } from './config/demo.config';
 import { HealthController } from './health/health.controller';
 import { HomeController } from './home/home.controller';
 import { ProfileController } from './profile/profile.controller';
+import { DemoRedisSingleUseStore } from './redis/redis-single-use.store';
+import { RedisModule } from './redis/redis.module';
+import { ThrottlingModule } from './throttling/throttling.module';
 
 /**
  * The demo monolith: a host app that imports AuthModule like any team would. It owns TypeORM,
@@ -27,8 +29,14 @@ export class AppModule {
         TypeOrmModule.forRoot({ ...databaseOptions(config.databaseUrl), retryAttempts: 0 }),
         // The module's domain events (user created, identity linked, …) reach @OnEvent listeners.
         EventEmitterModule.forRoot(),
-        ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 60_000, limit: 600 }] }),
-        AuthModule.forRootAsync({ useFactory: () => authOptionsFromConfig(config) }),
+        // Rate limits (host-owned ThrottlerModule, counters in Redis when REDIS_URL is set).
+        RedisModule.forRoot(config),
+        ThrottlingModule.forRoot(config),
+        AuthModule.forRootAsync({
+          useFactory: () => authOptionsFromConfig(config),
+          // Consumed OAuth transactions in Redis when it is configured (else the auth_single_use table).
+          singleUseStore: config.redisUrl ? DemoRedisSingleUseStore : undefined,
+        }),
       ],
       controllers: [HealthController, ProfileController, HomeController],
       providers: [{ provide: DEMO_CONFIG, useValue: config }],

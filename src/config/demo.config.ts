@@ -9,6 +9,8 @@ export interface DemoConfig {
   appUrl: string;
   databaseUrl: string;
   redisUrl?: string;
+  /** Prefix of every Redis key the demo writes (throttler counters, single-use records). */
+  redisPrefix: string;
   jwtSecret?: string;
   jwtPrivateKey?: string;
   /** True when the JWT secret was generated for this start (development only). */
@@ -31,6 +33,8 @@ export interface DemoConfig {
   sandbox: boolean;
   /** Number of proxy hops trusted for `X-Forwarded-For`; 0 trusts none. */
   trustProxy: number;
+  /** Requests per minute per client allowed on the module's start, callback and refresh routes. */
+  rateLimits: { start: number; callback: number; refresh: number };
 }
 
 /** A wrong environment variable; the message names it. */
@@ -55,6 +59,8 @@ export function loadDemoConfig(env: Env): DemoConfig {
   }
   const redisUrl = env.REDIS_URL || undefined;
   if (redisUrl && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) throw new EnvError('REDIS_URL must look like redis://127.0.0.1:6379');
+  const redisPrefix = env.REDIS_PREFIX ?? 'social-auth:';
+  if (!/^[A-Za-z0-9:_.-]{0,64}$/.test(redisPrefix)) throw new EnvError('REDIS_PREFIX must be at most 64 characters of A-Z a-z 0-9 : _ . -');
 
   let jwtSecret = env.AUTH_JWT_SECRET || undefined;
   const jwtPrivateKey = env.AUTH_JWT_PRIVATE_KEY?.replace(/\\n/g, '\n') || undefined;
@@ -82,6 +88,7 @@ export function loadDemoConfig(env: Env): DemoConfig {
     appUrl: appUrl.replace(/\/+$/, ''),
     databaseUrl,
     redisUrl,
+    redisPrefix,
     jwtSecret,
     jwtPrivateKey,
     ephemeralSecret,
@@ -105,6 +112,11 @@ export function loadDemoConfig(env: Env): DemoConfig {
     },
     sandbox,
     trustProxy: int(env, 'AUTH_TRUST_PROXY', 0, 0, 10),
+    rateLimits: {
+      start: int(env, 'AUTH_RATE_LIMIT_START', 30, 1, 100_000),
+      callback: int(env, 'AUTH_RATE_LIMIT_CALLBACK', 30, 1, 100_000),
+      refresh: int(env, 'AUTH_RATE_LIMIT_REFRESH', 60, 1, 100_000),
+    },
   };
 }
 

@@ -36,6 +36,11 @@ export async function createTestApp(env: Record<string, string | undefined> = {}
       APP_URL: `http://127.0.0.1:${server}`,
       AUTH_JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
       AUTH_SANDBOX: 'false',
+      // Suites drive many sign-ins and refreshes from 127.0.0.1 within a minute; the rate-limit
+      // suites (test/throttling, test/instances) set the real budgets themselves.
+      AUTH_RATE_LIMIT_START: '100000',
+      AUTH_RATE_LIMIT_CALLBACK: '100000',
+      AUTH_RATE_LIMIT_REFRESH: '100000',
       DATABASE_URL: database.url,
     };
     const config = loadDemoConfig({ ...base, ...env });

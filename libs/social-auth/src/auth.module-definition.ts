@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder, Type } from '@nestjs/common';
 import type { AuthModuleOptions } from './auth.options';
 import type { AuthUserStore } from './linking/user-store.port';
+import type { SingleUseStore } from './transaction/single-use.store';
 
 /** Extras of `AuthModule.forRoot`/`forRootAsync`, next to the options. @publicApi */
 export interface AuthModuleExtras {
@@ -23,13 +24,20 @@ export interface AuthModuleExtras {
    * @default undefined (TypeOrmUserStore, the module's `auth_users` table)
    */
   userStore?: Type<AuthUserStore>;
+  /**
+   * Your own {@link SingleUseStore} (consumed OAuth transactions), for example a subclass of
+   * `RedisSingleUseStore` whose constructor injects your Redis client. Its dependencies resolve like
+   * `userStore`'s. See docs/several-instances.md.
+   * @default undefined (TypeOrmSingleUseStore, the module's `auth_single_use` table)
+   */
+  singleUseStore?: Type<SingleUseStore>;
 }
 
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
   new ConfigurableModuleBuilder<AuthModuleOptions>({ moduleName: 'SocialAuth' })
     .setClassMethodName('forRoot')
     // Every extra needs a key here (even undefined): only these keys are kept out of the options.
-    .setExtras<AuthModuleExtras>({ isGlobal: true, globalGuard: true, userStore: undefined }, (definition, extras) => ({
+    .setExtras<AuthModuleExtras>({ isGlobal: true, globalGuard: true, userStore: undefined, singleUseStore: undefined }, (definition, extras) => ({
       ...definition,
       global: extras.isGlobal ?? true,
     }))

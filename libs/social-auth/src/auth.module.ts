@@ -90,12 +90,12 @@ const CONTROLLERS: Type[] = [AccountController, SessionController, JwksControlle
 export class AuthModule extends ConfigurableModuleClass {
   /** Configures the module with static options. Options are validated at boot. */
   static forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
-    return withUserStore(withGlobalGuard(super.forRoot(options), options.globalGuard), options.userStore);
+    return withSingleUseStore(withUserStore(withGlobalGuard(super.forRoot(options), options.globalGuard), options.userStore), options.singleUseStore);
   }
 
   /** Configures the module from a factory, class or existing provider (`ConfigService`, …). */
   static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
-    return withUserStore(withGlobalGuard(super.forRootAsync(options), options.globalGuard), options.userStore);
+    return withSingleUseStore(withUserStore(withGlobalGuard(super.forRootAsync(options), options.globalGuard), options.userStore), options.singleUseStore);
   }
 }
 
@@ -111,4 +111,10 @@ function withGlobalGuard(definition: DynamicModule, globalGuard: boolean | undef
 function withUserStore(definition: DynamicModule, userStore: Type<AuthUserStore> | undefined): DynamicModule {
   if (!userStore) return definition;
   return { ...definition, providers: [...(definition.providers ?? []), { provide: AuthUserStore, useClass: userStore }] };
+}
+
+/** Binds the host's single-use store (extra `singleUseStore`) in place of `TypeOrmSingleUseStore`, like `userStore`. */
+function withSingleUseStore(definition: DynamicModule, singleUseStore: Type<SingleUseStore> | undefined): DynamicModule {
+  if (!singleUseStore) return definition;
+  return { ...definition, providers: [...(definition.providers ?? []), { provide: SingleUseStore, useClass: singleUseStore }] };
 }

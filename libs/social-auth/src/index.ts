@@ -58,3 +58,15 @@ export {
   UserCreatedEvent,
 } from './events';
 export type { AuthEventContext, AuthEventName, IdentityLinkMethod } from './events';
+export {
+  AUTH_FAIL_CLOSED_KINDS,
+  AUTH_RATE_LIMITS,
+  AUTH_THROTTLER,
+  AuthRateLimited,
+  AuthThrottlerGuard,
+  authThrottler,
+  clientAddressKey,
+} from './guards/auth-throttler.guard';
+export type { AuthRateLimit, AuthRateLimitKind } from './guards/auth-throttler.guard';
+export { RedisSingleUseStore } from './transaction/redis-single-use.store';
+export type { RedisSetNxClient } from './transaction/redis-single-use.store';

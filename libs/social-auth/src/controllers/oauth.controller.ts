@@ -2,6 +2,7 @@ import { All, Controller, Get, Param, Req, Res, UseGuards } from '@nestjs/common
 import type { Request, Response } from 'express';
 import { Public } from '../decorators/public.decorator';
 import { AuthError } from '../errors/auth.error';
+import { AuthRateLimited } from '../guards/auth-throttler.guard';
 import { JwtAuthGuard } from '../guards/jwt-auth.guard';
 import { IdentityProviderRegistry, SignInProvider } from '../identity-providers/identity-provider.registry';
 import type { AuthenticatedUser } from '../tokens/authenticated-user';
@@ -36,6 +37,7 @@ export class OAuthController {
     return this.registry.list();
   }
 
+  @AuthRateLimited('start')
   @Public()
   @Get(':provider')
   start(@Param('provider') provider: string, @Req() req: Request, @Res() res: Response): Promise<void> {
@@ -43,6 +45,7 @@ export class OAuthController {
   }
 
   // Protected even when the host turns the global guard off: linking needs a signed-in user.
+  @AuthRateLimited('start')
   @UseGuards(JwtAuthGuard)
   @Get(':provider/link')
   link(@Param('provider') provider: string, @Req() req: Request, @Res() res: Response): Promise<void> {
@@ -51,6 +54,7 @@ export class OAuthController {
     return this.flow.start(provider, req, res, { kind: 'link', userId: user.id, sessionId: user.sessionId });
   }
 
+  @AuthRateLimited('callback')
   @Public()
   @All(':provider/callback')
   callback(@Param('provider') provider: string, @Req() req: Request, @Res() res: Response): Promise<void> | void {

@@ -8,6 +8,7 @@ import { Public } from '../decorators/public.decorator';
 import { AuthErrorFilter } from '../errors/auth-error.filter';
 import { AuthError } from '../errors/auth.error';
 import { assertSameOriginForCookieAuth } from '../guards/csrf';
+import { AuthRateLimited } from '../guards/auth-throttler.guard';
 import { JwtAuthGuard } from '../guards/jwt-auth.guard';
 import { AuthCookies } from '../tokens/auth-cookies';
 import type { AuthenticatedUser } from '../tokens/authenticated-user';
@@ -61,6 +62,7 @@ export class SessionController {
   ) {}
 
   /** Rotates the refresh token from the refresh cookie, or from `{ refreshToken }` in a JSON body. */
+  @AuthRateLimited('refresh')
   @Public()
   @Post('refresh')
   @HttpCode(200)

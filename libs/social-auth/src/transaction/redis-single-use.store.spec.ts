@@ -41,6 +41,7 @@ describe('RedisSingleUseStore', () => {
 
   itRedis('lets exactly one of many concurrent callers win, across clients', async () => {
     const other = redis.duplicate();
+    await other.connect();
     try {
       const stores = [new RedisSingleUseStore(redis, prefix), new RedisSingleUseStore(other, prefix)];
       const results = await Promise.all(Array.from({ length: 40 }, (_, i) => stores[i % 2].consume('oauth-tx:race', 60)));

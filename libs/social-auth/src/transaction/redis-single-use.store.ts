@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { SingleUseStore } from './single-use.store';
 
 /**
  * The one Redis command the store needs, shaped like ioredis' `set` (node-redis users wrap theirs).
@@ -18,13 +19,18 @@ export interface RedisSetNxClient {
  * - Fails closed: a Redis error (down, timeout, offline queue disabled) rejects the promise; it
  *   never answers "consumed by you". The caller turns that into a refused sign-in.
  * - Keys are hashed, so raw state values or codes never sit in Redis.
- * - Bind it where the module asks for its `SingleUseStore` (the demo does so when `REDIS_URL` is
- *   set); give the client `enableOfflineQueue: false` and a `commandTimeout` so an outage fails
- *   fast instead of queueing sign-ins.
- * @example new RedisSingleUseStore(new Redis(process.env.REDIS_URL, { enableOfflineQueue: false }), 'myapp:single-use:')
+ * - Bind it with the `singleUseStore` extra of `AuthModule.forRoot/forRootAsync`, through a
+ *   subclass whose constructor injects your client (the demo does so when `REDIS_URL` is set);
+ *   give the client `enableOfflineQueue: false` and a `commandTimeout` so an outage fails fast
+ *   instead of queueing sign-ins.
+ * @example
+ * @Injectable() class AppSingleUseStore extends RedisSingleUseStore {
+ *   constructor(@Inject(REDIS) redis: Redis) { super(redis, 'myapp:single-use:'); }
+ * }
+ * AuthModule.forRootAsync({ useFactory, singleUseStore: AppSingleUseStore })
  * @publicApi
  */
-export class RedisSingleUseStore {
+export class RedisSingleUseStore implements SingleUseStore {
   constructor(
     private readonly redis: RedisSetNxClient,
     private readonly prefix = 'single-use:',
