@@ -1,0 +1,18 @@
+/** Injection token of the benchmark server's configuration. */
+export const BENCH_CONFIG = Symbol('BENCH_CONFIG');
+
+/** What a benchmark server child is told to be (JSON in BENCH_SERVER_CONFIG). */
+export interface BenchServerConfig {
+  databaseUrl: string;
+  /** HS256 secret shared by the kit and both baselines, so all three verify the same tokens. */
+  secret: string;
+  /** appUrl of the module, also the tokens' `iss` and `aud`. Its port is the one the server listens on. */
+  appUrl: string;
+  port: number;
+  /** Size of the TypeORM (pg) pool. */
+  poolSize: number;
+  google?: { issuer: string; authorizationURL: string; tokenURL: string; userInfoURL: string; jwksURL: string; discoveryURL: string; clientId: string; clientSecret: string };
+  /** Proposed fixes to apply to the kit's own services (bench/servers/patches.ts): 'keyobject', 'token-cache', 'short-rotation'. */
+  patches?: string[];
+  github?: { authorizationURL: string; tokenURL: string; apiURL: string; clientId: string; clientSecret: string };
+}

@@ -1,0 +1,105 @@
+/**
+ * `npm run bench`: the guard's cost, refresh throughput, sign-in cost, scale and memory, each
+ * against a server in its own process on loopback. Writes bench/results/latest.json and the
+ * generated part of BENCHMARKS.md.
+ *
+ *   npm run bench                     # everything except the 1M-user scale point (~6 min)
+ *   npm run bench -- --scale          # also seed 1M users and measure them (+~2 min)
+ *   npm run bench -- --only=guard,memory --quick --no-write
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { machineInfo } from './lib/machine';
+import { writeReport } from './lib/report';
+import { guardSuite } from './suites/guard';
+import { memorySuite } from './suites/memory';
+import { microSuite } from './suites/micro';
+import { refreshSuite } from './suites/refresh';
+import { scaleSuite } from './suites/scale';
+import { signInSuite } from './suites/signin';
+
+/** The refresh suite runs the shipped code and the proposed fixes side by side. */
+const REFRESH_VARIANTS = [
+  { label: 'shipped', patches: [] },
+  { label: 'proposed', patches: ['keyobject', 'short-rotation'] },
+];
+
+const SUITES = ['micro', 'guard', 'refresh', 'signin', 'scale', 'memory'] as const;
+type SuiteName = (typeof SUITES)[number];
+
+interface Args {
+  only: Set<SuiteName>;
+  scale: boolean;
+  quick: boolean;
+  write: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { only: new Set(SUITES), scale: process.env.BENCH_SCALE === '1', quick: false, write: true };
+  for (const arg of argv) {
+    if (arg === '--scale') args.scale = true;
+    else if (arg === '--quick') args.quick = true;
+    else if (arg === '--no-write') args.write = false;
+    else if (arg.startsWith('--only=')) {
+      const names = arg.slice(7).split(',').filter(Boolean);
+      for (const n of names) if (!SUITES.includes(n as SuiteName)) throw new Error(`unknown suite ${n}; one of ${SUITES.join(', ')}`);
+      args.only = new Set(names as SuiteName[]);
+    } else throw new Error(`unknown argument ${arg}`);
+  }
+  return args;
+}
+
+export type SuiteOutcome<T> = { ok: true; seconds: number; result: T } | { ok: false; seconds: number; error: string };
+
+async function attempt<T>(name: string, work: () => Promise<T>): Promise<SuiteOutcome<T>> {
+  process.stderr.write(`\n== ${name}\n`);
+  const started = Date.now();
+  try {
+    const result = await work();
+    const seconds = (Date.now() - started) / 1000;
+    process.stderr.write(`== ${name} done in ${seconds.toFixed(0)} s\n`);
+    return { ok: true, seconds, result };
+  } catch (error) {
+    const seconds = (Date.now() - started) / 1000;
+    const message = (error as Error)?.message?.split('\n')[0] ?? String(error);
+    process.stderr.write(`== ${name} FAILED after ${seconds.toFixed(0)} s: ${message}\n`);
+    return { ok: false, seconds, error: message };
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const q = args.quick;
+  const started = Date.now();
+  const machine = await machineInfo();
+  const results: Record<string, unknown> = { machine, args: { only: [...args.only], scale: args.scale, quick: args.quick } };
+  if (args.only.has('micro')) {
+    results.micro = await attempt('token and guard CPU (in-process)', () => microSuite({ iterations: q ? 1000 : 4000 }));
+  }
+  if (args.only.has('guard')) {
+    results.guard = await attempt('guard overhead', () => guardSuite({ rounds: q ? 2 : 5, roundSeconds: q ? 2 : 4, warmupSeconds: q ? 1 : 3, connections: 16 }));
+  }
+  if (args.only.has('refresh')) {
+    results.refresh = await attempt('refresh rotation', () => refreshSuite({ concurrencies: [1, 16, 64], seconds: q ? 2 : 6, variants: REFRESH_VARIANTS }));
+  }
+  if (args.only.has('signin')) {
+    results.signin = await attempt('sign-in cost', () => signInSuite({ seconds: q ? 2 : 6, concurrency: 8 }));
+  }
+  if (args.only.has('scale')) {
+    results.scale = await attempt('scale', () => scaleSuite({ sizes: args.scale ? [1_000, 1_000_000] : [1_000], lookups: q ? 300 : 2000, signIns: q ? 50 : 300 }));
+  }
+  if (args.only.has('memory')) {
+    results.memory = await attempt('memory', () => memorySuite({ requests: q ? 20_000 : 100_000, warmup: q ? 5_000 : 20_000, sessions: 1_000, connections: 16 }));
+  }
+  results.totalSeconds = (Date.now() - started) / 1000;
+  const dir = resolve(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(resolve(dir, args.write ? 'latest.json' : 'last-no-write.json.tmp'), `${JSON.stringify(results, null, 2)}\n`);
+  if (args.write) writeReport(results);
+  process.stderr.write(`\nbench finished in ${Math.round((Date.now() - started) / 1000)} s${args.write ? '; BENCHMARKS.md updated' : ''}\n`);
+}
+
+main().catch((error: Error) => {
+  console.error(error?.stack ?? String(error));
+  process.exit(1);
+});

@@ -1,0 +1,119 @@
+/**
+ * A benchmark server: a small host app with the kit's AuthModule (global guard), the two baseline
+ * guards, a pg pool and a TypeORM logger that counts SQL. Started by main.ts in its own process;
+ * it answers commands over IPC (see lib/ipc.ts) and never prints tokens.
+ */
+import 'reflect-metadata';
+import { DynamicModule, INestApplication, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import cookieParser from 'cookie-parser';
+import { AUTH_ENTITIES, AUTH_OPTIONS, AccessTokenService, AuthModule, ResolvedAuthOptions, SessionService } from '@app/social-auth';
+import { BENCH_CONFIG, BenchServerConfig } from '../baselines/bench-config';
+import { BenchJwtStrategy } from '../baselines/passport-jwt.strategy';
+import { RecipeAuthGuard } from '../baselines/recipe-auth.guard';
+import type { IpcRequest, IpcResponse, MemorySnapshot } from '../lib/ipc';
+import { BenchController } from './bench.controller';
+import { openSessions, timeIdentityLookups } from './kit-adapter';
+import { PatchedJwtAuthGuard, patchedAccessTokensProvider } from './patched-guard';
+import { withCachedKeyObjects, withShortRotation, withVerifiedTokenCache } from './patches';
+import { SqlCounter } from './sql-counter';
+
+@Module({})
+class BenchAppModule {
+  static forRoot(config: BenchServerConfig, sql: SqlCounter): DynamicModule {
+    return {
+      module: BenchAppModule,
+      imports: [
+        TypeOrmModule.forRoot({
+          type: 'postgres',
+          url: config.databaseUrl,
+          entities: AUTH_ENTITIES,
+          synchronize: false,
+          migrationsRun: false,
+          logger: sql,
+          retryAttempts: 0,
+          extra: { max: config.poolSize },
+        }),
+        // The host owns throttling; the benchmarks measure the auth path, not the rate limiter.
+        ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: 1_000_000_000 }], skipIf: () => true }),
+        PassportModule,
+        JwtModule.register({}),
+        AuthModule.forRoot({
+          appUrl: config.appUrl,
+          production: false,
+          tokens: { secret: config.secret },
+          providers: { google: config.google, github: config.github },
+        }),
+      ],
+      controllers: [BenchController],
+      providers: [{ provide: BENCH_CONFIG, useValue: config }, RecipeAuthGuard, BenchJwtStrategy, patchedAccessTokensProvider, PatchedJwtAuthGuard],
+    };
+  }
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as BenchServerConfig;
+  const sql = new SqlCounter();
+  const app = await NestFactory.create<NestExpressApplication>(BenchAppModule.forRoot(config, sql), { logger: ['error', 'warn'], abortOnError: false });
+  // BenchServerConfig.patches: apply proposed fixes to the kit's own services (before/after runs).
+  if (config.patches?.includes('keyobject')) withCachedKeyObjects(app.get(AccessTokenService));
+  if (config.patches?.includes('short-rotation')) withShortRotation(app.get(SessionService));
+  if (config.patches?.includes('token-cache')) withVerifiedTokenCache(app.get(AccessTokenService), app.get<ResolvedAuthOptions>(AUTH_OPTIONS).tokens.clockTolerance);
+  app.disable('x-powered-by');
+  app.use(cookieParser());
+  await app.listen(config.port, '127.0.0.1');
+  // Keep-alive longer than any pause between measurements (Node's default is 5 s).
+  app.getHttpServer().keepAliveTimeout = 65_000;
+  const port = (app.getHttpServer().address() as { port: number }).port;
+
+  const handlers: Record<string, (args: never) => Promise<unknown> | unknown> = {
+    mem: (args: { gc?: boolean }) => memory(args?.gc ?? true),
+    'sql:start': () => sql.startRecording(),
+    'sql:stop': () => sql.stopRecording(),
+    'sql:count': () => sql.count,
+    sessions: (args: { count: number }) => openSessions(app, args.count, config.secret),
+    lookup: (args: { subjects: string[]; issuer: string }) => timeIdentityLookups(app, args.subjects, args.issuer),
+  };
+  process.on('message', (raw) => {
+    const request = raw as IpcRequest;
+    const handler = handlers[request.cmd];
+    const reply = (response: Omit<IpcResponse, 'id'>) => process.send?.({ id: request.id, ...response });
+    if (!handler) return reply({ ok: false, error: `unknown command ${request.cmd}` });
+    Promise.resolve()
+      .then(() => handler(request.args as never))
+      .then((result) => reply({ ok: true, result }))
+      .catch((error: Error) => reply({ ok: false, error: error?.message ?? String(error) }));
+  });
+  const shutdown = () => void close(app).finally(() => process.exit(0));
+  process.once('SIGTERM', shutdown);
+  process.once('disconnect', shutdown);
+  process.send?.({ ready: true, port });
+}
+
+async function close(app: INestApplication): Promise<void> {
+  try {
+    await app.close();
+  } catch {
+    // exiting anyway
+  }
+}
+
+function memory(gc: boolean): MemorySnapshot {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (gc && collect) {
+    collect();
+    collect();
+  }
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
+}
+
+main().catch((error: Error) => {
+  console.error(`bench server failed to start: ${error?.message?.split('\n')[0] ?? error}`);
+  process.exit(1);
+});

@@ -1,0 +1,184 @@
+import { closedLoop } from '../lib/closed-loop';
+import { httpRequest, resetConnections, setCookies } from '../lib/http';
+import { dropDatabase, freshDatabase, withClient } from '../lib/pg';
+import type { ServerChild } from '../lib/child';
+import { startBenchServer } from '../lib/servers';
+import type { OpenedSessions } from '../servers/kit-adapter';
+
+export interface RefreshIntegrity {
+  /** Successful refreshes the clients saw (each must have created exactly one successor row). */
+  clientSuccesses: number;
+  successorRows: number;
+  /** Parents with more than one successor row. */
+  duplicatedSuccessors: number;
+  /** Rotated (used) tokens whose successor row is missing. */
+  lostSuccessors: number;
+  /** Sessions whose number of live (unused) tokens is not exactly 1. */
+  sessionsWithoutOneLiveToken: number;
+  revokedSessions: number;
+  /** Each client's last successor, refreshed once more after the run: all must succeed. */
+  finalTokensAccepted: number;
+  finalTokensRejected: number;
+  ok: boolean;
+}
+
+export interface RefreshLevel {
+  /** Which server: the shipped code, or with proposed fixes applied (bench/servers/patches.ts). */
+  variant: string;
+  concurrency: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  failed: number;
+  failures: Record<string, number>;
+  sqlPerRefresh: number;
+  integrity: RefreshIntegrity;
+}
+
+export interface RefreshVariant {
+  label: string;
+  patches: string[];
+}
+
+export interface RefreshResult {
+  /** The statements of one refresh on each variant (text only), after warm-up. */
+  statements: Record<string, string[]>;
+  poolSize: number;
+  seconds: number;
+  levels: RefreshLevel[];
+}
+
+const REFRESH_COOKIE = /_rt$/;
+// The refresh cookie's name on plain http with the default prefix (authCookieNames()).
+const COOKIE_NAME = 'sa_rt';
+
+interface VariantServer {
+  variant: RefreshVariant;
+  db: string;
+  server: ServerChild;
+  refreshOnce(token: string): Promise<string>;
+}
+
+async function startVariant(variant: RefreshVariant, index: number, poolSize: number): Promise<VariantServer> {
+  const db = `bench_refresh_${index}`;
+  const url = await freshDatabase(db);
+  const server = await startBenchServer(url, { poolSize, patches: variant.patches });
+  const refreshUrl = `${server.url}/auth/refresh`;
+  const origin = server.url;
+  const refreshOnce = async (token: string): Promise<string> => {
+    const answer = await httpRequest(refreshUrl, { method: 'POST', headers: { cookie: `${COOKIE_NAME}=${token}`, origin, 'content-length': '0' } });
+    if (answer.status !== 200) throw new Error(`refresh answered ${answer.status}`);
+    for (const [name, value] of setCookies(answer.headers)) {
+      if (REFRESH_COOKIE.test(name) && value) return value;
+    }
+    throw new Error('refresh answered 200 without a refresh cookie');
+  };
+  return { variant, db, server, refreshOnce };
+}
+
+/**
+ * Refresh rotation on PostgreSQL: `concurrency` clients, each rotating its own session's refresh
+ * token back to back through POST /auth/refresh (the browser path: refresh cookie + Origin), each
+ * request using the successor the previous answer set. After each level the chains are checked
+ * in the database and every client's last token is refreshed once more. Each variant (shipped,
+ * proposed fixes) has its own server and database; levels alternate between them in one run.
+ */
+export async function refreshSuite(options: { concurrencies: number[]; seconds: number; variants: RefreshVariant[] }): Promise<RefreshResult> {
+  const poolSize = 10;
+  const servers: VariantServer[] = [];
+  try {
+    for (const [i, variant] of options.variants.entries()) servers.push(await startVariant(variant, i, poolSize));
+    const statements: Record<string, string[]> = {};
+    for (const { variant, server, refreshOnce } of servers) {
+      // Warm-up on its own sessions (JIT, pool connections), not counted.
+      const warm = await server.call<OpenedSessions>('sessions', { count: 8 });
+      const warmTokens = [...warm.refresh];
+      await closedLoop(8, 2, async (w) => {
+        warmTokens[w] = await refreshOnce(warmTokens[w]);
+      });
+      await server.call('sql:start');
+      warmTokens[0] = await refreshOnce(warmTokens[0]);
+      statements[variant.label] = (await server.call<{ statements: string[] }>('sql:stop')).statements;
+    }
+
+    const levels: RefreshLevel[] = [];
+    for (const concurrency of options.concurrencies) {
+      for (const { variant, db, server, refreshOnce } of servers) {
+        const opened = await server.call<OpenedSessions>('sessions', { count: concurrency });
+        const tokens = [...opened.refresh];
+        resetConnections();
+        const sqlBefore = await server.call<number>('sql:count');
+        const result = await closedLoop(concurrency, options.seconds, async (w) => {
+          tokens[w] = await refreshOnce(tokens[w]);
+        });
+        const sqlAfter = await server.call<number>('sql:count');
+        const integrity = await checkChains(db, opened.sessionIds, result.ok, tokens, refreshOnce);
+        levels.push({
+          variant: variant.label,
+          concurrency,
+          perSecond: result.perSecond,
+          p50: result.p50,
+          p99: result.p99,
+          failed: result.failed,
+          failures: result.failures,
+          sqlPerRefresh: (sqlAfter - sqlBefore) / Math.max(1, result.ok + result.failed),
+          integrity,
+        });
+        process.stderr.write(
+          `  refresh ${variant.label} c=${concurrency}: ${Math.round(result.perSecond)}/s p50 ${result.p50.toFixed(2)} ms p99 ${result.p99.toFixed(2)} ms failed ${result.failed} integrity ${integrity.ok ? 'ok' : 'BROKEN'}\n`,
+        );
+      }
+    }
+    return { statements, poolSize, seconds: options.seconds, levels };
+  } finally {
+    for (const { server, db } of servers) {
+      await server.stop();
+      await dropDatabase(db);
+    }
+  }
+}
+
+async function checkChains(
+  db: string,
+  sessionIds: string[],
+  clientSuccesses: number,
+  finalTokens: string[],
+  refreshOnce: (token: string) => Promise<string>,
+): Promise<RefreshIntegrity> {
+  const counts = await withClient(async (c) => {
+    const one = async (sql: string) => Number((await c.query<{ n: string }>(sql, [sessionIds])).rows[0].n);
+    return {
+      successorRows: await one(`SELECT count(*) AS n FROM auth_refresh_tokens WHERE session_id = ANY($1) AND parent_id IS NOT NULL`),
+      duplicatedSuccessors: await one(
+        `SELECT count(*) AS n FROM (SELECT parent_id FROM auth_refresh_tokens WHERE session_id = ANY($1) AND parent_id IS NOT NULL GROUP BY parent_id HAVING count(*) > 1) d`,
+      ),
+      lostSuccessors: await one(
+        `SELECT count(*) AS n FROM auth_refresh_tokens t WHERE t.session_id = ANY($1) AND t.used_at IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM auth_refresh_tokens s WHERE s.parent_id = t.id)`,
+      ),
+      sessionsWithoutOneLiveToken: await one(
+        `SELECT count(*) AS n FROM (SELECT s.id FROM auth_sessions s LEFT JOIN auth_refresh_tokens t ON t.session_id = s.id AND t.used_at IS NULL
+           WHERE s.id = ANY($1) GROUP BY s.id HAVING count(t.id) <> 1) x`,
+      ),
+      revokedSessions: await one(`SELECT count(*) AS n FROM auth_sessions WHERE id = ANY($1) AND revoked_at IS NOT NULL`),
+    };
+  }, db);
+  let finalTokensAccepted = 0;
+  let finalTokensRejected = 0;
+  for (const token of finalTokens) {
+    try {
+      await refreshOnce(token);
+      finalTokensAccepted++;
+    } catch {
+      finalTokensRejected++;
+    }
+  }
+  const ok =
+    counts.successorRows === clientSuccesses &&
+    counts.duplicatedSuccessors === 0 &&
+    counts.lostSuccessors === 0 &&
+    counts.sessionsWithoutOneLiveToken === 0 &&
+    counts.revokedSessions === 0 &&
+    finalTokensRejected === 0;
+  return { clientSuccesses, ...counts, finalTokensAccepted, finalTokensRejected, ok };
+}
