@@ -1,10 +1,6 @@
-import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { existsSync } from 'node:fs';
-import { AppModule } from './app.module';
-import { configureApp, logLevels, runMigrations } from './bootstrap';
+import { DatabaseUrlError } from './config/database-url';
 import { DemoConfig, EnvError, loadDemoConfig } from './config/demo.config';
-import { DatabaseUrlError } from './config/database.config';
 
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
@@ -14,6 +10,12 @@ async function main(): Promise<void> {
   } catch (error) {
     return fail(error instanceof EnvError ? `configuration error: ${error.message}` : 'configuration error');
   }
+  // The app is loaded only after the environment is known to be valid, so a bad variable is
+  // reported at once instead of after loading every module.
+  const { Logger } = await import('@nestjs/common');
+  const { NestFactory } = await import('@nestjs/core');
+  const { configureApp, logLevels, runMigrations } = await import('./bootstrap');
+  const { AppModule } = await import('./app.module');
   const logger = new Logger('Demo');
   try {
     await runMigrations(config);

@@ -2,12 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { AUTH_ENTITIES, AUTH_MIGRATIONS } from '@app/social-auth';
+import { DatabaseUrlError, databaseKind } from './database-url';
 
-/** The database kinds the demo supports, by `DATABASE_URL` scheme. */
-export type DatabaseKind = 'sqlite' | 'postgres' | 'mariadb';
-
-/** Thrown for a `DATABASE_URL` the demo cannot use; the message names the variable. */
-export class DatabaseUrlError extends Error {}
+export { DatabaseKind, DatabaseUrlError, databaseKind } from './database-url';
 
 /**
  * Parses `DATABASE_URL` (`sqlite:./data/app.sqlite`, `sqlite::memory:`, `postgres://…`,
@@ -55,21 +52,4 @@ export function databaseOptions(url: string, extra: { entities?: DataSourceOptio
     connectTimeout: 5000,
     extra: { connectionLimit: 10 },
   };
-}
-
-/** The database kind of a `DATABASE_URL`, or a {@link DatabaseUrlError} naming the variable. */
-export function databaseKind(url: string): DatabaseKind {
-  const scheme = /^([a-z0-9+]+):/i.exec(url)?.[1]?.toLowerCase();
-  switch (scheme) {
-    case 'sqlite':
-      return 'sqlite';
-    case 'postgres':
-    case 'postgresql':
-      return 'postgres';
-    case 'mysql':
-    case 'mariadb':
-      return 'mariadb';
-    default:
-      throw new DatabaseUrlError(`DATABASE_URL has an unsupported scheme "${scheme ?? url.slice(0, 12)}": use sqlite:, postgres:// or mysql:// (MariaDB)`);
-  }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { databaseKind, DatabaseUrlError } from './database.config';
+import { DatabaseUrlError, validateDatabaseUrl } from './database-url';
 
 /** The demo's configuration, read from the environment once at start-up. */
 export interface DemoConfig {
@@ -53,7 +53,7 @@ export function loadDemoConfig(env: Env): DemoConfig {
   const appUrl = url(env, 'APP_URL') ?? `http://localhost:${port}`;
   const databaseUrl = env.DATABASE_URL || 'sqlite:./data/app.sqlite';
   try {
-    databaseKind(databaseUrl);
+    validateDatabaseUrl(databaseUrl);
   } catch (error) {
     throw new EnvError((error as DatabaseUrlError).message);
   }
