@@ -115,6 +115,8 @@ export interface SignInResult {
  */
 export class OAuthDriver {
   readonly jar: CookieJar;
+  /** Every request this browser sent, in order, with the answer (for leak checks). */
+  readonly history: Array<{ method: string; url: string; hop: Hop }> = [];
 
   constructor(
     readonly appUrl: string,
@@ -148,7 +150,9 @@ export class OAuthDriver {
     const res = await req.ok(() => true);
     const setCookies = toSetCookieList(res.headers['set-cookie']);
     if (toApp) this.jar.store(setCookies);
-    return { status: res.status, location: res.headers.location, setCookies, headers: res.headers, body: res.body, text: res.text };
+    const hop: Hop = { status: res.status, location: res.headers.location, setCookies, headers: res.headers, body: res.body, text: res.text };
+    this.history.push({ method, url: target.href, hop });
+    return hop;
   }
 
   /** `GET /auth/:provider` (or `/auth/:provider/link`); expects the redirect to the provider. */

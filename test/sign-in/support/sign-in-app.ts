@@ -12,8 +12,16 @@ export interface SignInApp {
   browser(): OAuthDriver;
   /** Row counts of the tables a sign-in writes. */
   rows(): Promise<RowCounts>;
-  /** Fresh fake scenarios, users and logs (keys and app state are kept). */
+  /**
+   * Fresh fake scenarios, users and logs (keys and app state are kept). Harvests the secrets of
+   * the finished test first (see {@link SignInApp.secrets}).
+   */
   reset(): void;
+  /**
+   * Every secret value seen so far in this file: authorization codes, states, PKCE verifiers,
+   * nonces, provider access tokens, client secrets, the app's tokens and transaction cookies.
+   */
+  secrets(): Set<string>;
   close(): Promise<void>;
 }
 
@@ -52,15 +60,54 @@ export async function startSignInApp(env: Record<string, string> = {}): Promise<
     await Promise.all([google.stop(), github.stop()]);
     throw error;
   }
+  const browsers: OAuthDriver[] = [];
+  const seen = new Set<string>([google.clientSecret, github.clientSecret]);
+  const harvest = () => {
+    for (const fake of [google, github]) {
+      for (const r of fake.requests) {
+        const auth = r.headers.authorization;
+        if (typeof auth === 'string') seen.add(auth.replace(/^\S+\s+/, ''));
+        if (r.body && typeof r.body === 'object') {
+          for (const key of ['code', 'code_verifier', 'client_secret', 'refresh_token']) {
+            const value = (r.body as Record<string, unknown>)[key];
+            if (typeof value === 'string') seen.add(value);
+          }
+        }
+      }
+      for (const a of fake.authorizations) for (const v of [a.state, a.nonce]) if (v) seen.add(v);
+    }
+    for (const b of browsers) {
+      for (const { url, hop } of b.history) {
+        const q = new URL(url).searchParams;
+        for (const key of ['code', 'state']) {
+          const v = q.get(key);
+          if (v) seen.add(v);
+        }
+        for (const c of hop.setCookies) {
+          const value = c.slice(c.indexOf('=') + 1).split(';')[0];
+          if (value) seen.add(value);
+        }
+      }
+    }
+  };
   return {
     t,
     google,
     github,
-    browser: () => new OAuthDriver(t.url),
+    browser: () => {
+      const b = new OAuthDriver(t.url);
+      browsers.push(b);
+      return b;
+    },
     rows: () => countRows(t.dataSource),
     reset: () => {
+      harvest();
       google.reset();
       github.reset();
+    },
+    secrets: () => {
+      harvest();
+      return new Set([...seen].filter((s) => s.length >= 8));
     },
     close: async () => {
       await t.close();
