@@ -17,6 +17,7 @@ import { microSuite } from './suites/micro';
 import { refreshSuite } from './suites/refresh';
 import { scaleSuite } from './suites/scale';
 import { signInSuite } from './suites/signin';
+import { sqlShapesSuite } from './suites/sql-shapes';
 
 /** The refresh suite runs the shipped code and the proposed fixes side by side. */
 const REFRESH_VARIANTS = [
@@ -24,7 +25,7 @@ const REFRESH_VARIANTS = [
   { label: 'proposed', patches: ['keyobject', 'short-rotation'] },
 ];
 
-const SUITES = ['micro', 'guard', 'refresh', 'signin', 'scale', 'memory'] as const;
+const SUITES = ['micro', 'guard', 'refresh', 'signin', 'sql', 'scale', 'memory'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 interface Args {
@@ -85,11 +86,14 @@ async function main(): Promise<void> {
   if (args.only.has('signin')) {
     results.signin = await attempt('sign-in cost', () => signInSuite({ seconds: q ? 2 : 6, concurrency: 8 }));
   }
+  if (args.only.has('sql')) {
+    results.sql = await attempt('sign-in SQL shapes (database only)', () => sqlShapesSuite({ seconds: q ? 2 : 5, concurrencies: [1, 8], users: 10_000 }));
+  }
   if (args.only.has('scale')) {
     results.scale = await attempt('scale', () => scaleSuite({ sizes: args.scale ? [1_000, 1_000_000] : [1_000], lookups: q ? 300 : 2000, signIns: q ? 50 : 300 }));
   }
   if (args.only.has('memory')) {
-    results.memory = await attempt('memory', () => memorySuite({ requests: q ? 20_000 : 100_000, warmup: q ? 5_000 : 20_000, sessions: 1_000, connections: 16 }));
+    results.memory = await attempt('memory', () => memorySuite({ requests: q ? 20_000 : 100_000, warmup: q ? 5_000 : 10_000, sessions: 1_000, connections: 16 }));
   }
   results.totalSeconds = (Date.now() - started) / 1000;
   const dir = resolve(__dirname, 'results');
