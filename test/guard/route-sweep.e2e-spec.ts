@@ -20,17 +20,34 @@ const PUBLIC_ALLOWLIST = new Set([
   'GET /auth/providers',
   'GET /auth/:provider',
   'GET /auth/:provider/callback',
+  // The OAuth callback answers every method itself (non-GET is refused with a stable code).
+  'ALL /auth/:provider/callback',
 ]);
+
+/** Methods the sweep sends; a route registered for every method (`@All`) is swept with these. */
+const SWEPT_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+function isPublic(method: string, path: string): boolean {
+  return PUBLIC_ALLOWLIST.has(`${method} ${path}`) || PUBLIC_ALLOWLIST.has(`ALL ${path}`);
+}
 
 interface Route {
   method: string;
   path: string;
 }
 
-/** Every route Express will dispatch to, from its router stack. */
+/** Every route Express will dispatch to, from its router stack (standard methods only). */
 function expressRoutes(t: TestApp): Route[] {
   const stack = t.app.getHttpAdapter().getInstance().router.stack as Array<{ route?: { path: string; methods: Record<string, boolean> } }>;
-  return stack.flatMap((layer) => (layer.route ? Object.keys(layer.route.methods).filter((m) => m !== '_all').map((m) => ({ method: m.toUpperCase(), path: layer.route!.path })) : []));
+  const seen = new Set<string>();
+  return stack.flatMap((layer) => {
+    if (!layer.route) return [];
+    const methods = Object.keys(layer.route.methods).map((m) => m.toUpperCase());
+    const swept = methods.includes('_ALL') ? SWEPT_METHODS : methods.filter((m) => SWEPT_METHODS.includes(m));
+    return swept
+      .map((method) => ({ method, path: layer.route!.path }))
+      .filter((r) => !seen.has(`${r.method} ${r.path}`) && seen.add(`${r.method} ${r.path}`));
+  });
 }
 
 /** Every handler marked `@Public()` (on itself or its controller), from Nest's own metadata. */
@@ -83,7 +100,7 @@ describe('default-deny route sweep (SECURITY D6)', () => {
   beforeAll(async () => {
     t = await createTestApp();
     routes = expressRoutes(t);
-    protectedRoutes = routes.filter((r) => !PUBLIC_ALLOWLIST.has(`${r.method} ${r.path}`));
+    protectedRoutes = routes.filter((r) => !isPublic(r.method, r.path));
   });
 
   afterAll(async () => {
