@@ -40,18 +40,22 @@ export function assertSameOriginForCookieAuth(req: Request, options: Pick<Resolv
   if (isUnsafeMethod(req.method) && !hasAllowedOrigin(req, options)) throw new AuthError('csrf_rejected');
 }
 
-/** The header's value when sent exactly once (Node joins some repeated headers, so check the raw list). */
-function single(req: Request, name: string): string | undefined {
-  let count = 0;
-  let value: string | undefined;
+/**
+ * Every value of header `name` (lower case) as received. Node keeps only the first of some
+ * repeated headers (`Authorization`) and joins others, so ambiguity is judged on the raw list.
+ * @internal
+ */
+export function rawHeaderValues(req: Request, name: string): string[] {
+  const out: string[] = [];
   const raw = req.rawHeaders ?? [];
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (raw[i].toLowerCase() === name) {
-      count++;
-      value = raw[i + 1];
-    }
-  }
-  return count === 1 ? value : undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i].toLowerCase() === name) out.push(raw[i + 1]);
+  return out;
+}
+
+/** The header's value when sent exactly once. */
+function single(req: Request, name: string): string | undefined {
+  const values = rawHeaderValues(req, name);
+  return values.length === 1 ? values[0] : undefined;
 }
 
 function originOf(value: string): string | undefined {

@@ -10,7 +10,7 @@ import { AccessTokenService } from '../tokens/access-token.service';
 import { AuthCookies } from '../tokens/auth-cookies';
 import type { AuthMethod, AuthenticatedUser } from '../tokens/authenticated-user';
 import { SessionService } from '../tokens/session.service';
-import { assertSameOriginForCookieAuth } from './csrf';
+import { assertSameOriginForCookieAuth, rawHeaderValues } from './csrf';
 
 /** An access token and where the request carried it. @publicApi */
 export interface AccessCredential {
@@ -110,11 +110,4 @@ export class JwtAuthGuard implements CanActivate {
   protected handleNonHttp(_context: ExecutionContext): boolean | Promise<boolean> {
     return false;
   }
-}
-
-function rawHeaderValues(request: Request, name: string): string[] {
-  const out: string[] = [];
-  const raw = request.rawHeaders ?? [];
-  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i].toLowerCase() === name) out.push(raw[i + 1]);
-  return out;
 }
