@@ -67,7 +67,7 @@ export class OAuthFlowService {
       const seed: TransactionSeed = { provider: provider.id, intent, returnTo, ...facts };
       const outcome = await runStrategy(provider.strategy, req, { session: false, state: seed });
       if (outcome.kind !== 'redirect') throw outcome.kind === 'error' ? outcome.error : new AuthError('internal_error');
-      res.redirect(302, outcome.url);
+      redirect(res, outcome.url);
     } catch (error) {
       // No transaction was handed out (or it is useless without the redirect): drop the cookie.
       this.transactions.clear(res);
@@ -95,7 +95,7 @@ export class OAuthFlowService {
         await this.assertLinkAllowed(req, transaction.intent);
         await this.linking.link(transaction.intent.userId, identity, context);
       }
-      res.redirect(302, transaction.returnTo);
+      redirect(res, transaction.returnTo);
     } catch (error) {
       const code = this.failRedirect(res, providerId, 'callback', error);
       await this.events.signInFailed(providerId, code, { ...context, userId });
@@ -172,7 +172,7 @@ export class OAuthFlowService {
     const detail = SAFE_CAUSE.test(cause) ? ` (${cause})` : '';
     if (authError.code === 'internal_error') this.logger.error(`sign-in ${step} via ${provider} failed unexpectedly${detail}`);
     else this.logger.warn(`sign-in ${step} via ${provider} refused: ${authError.code}${detail}`);
-    res.redirect(302, this.errorLocation(authError.code));
+    redirect(res, this.errorLocation(authError.code));
     return authError.code;
   }
 
@@ -209,6 +209,13 @@ export function toFlowError(error: unknown): AuthError {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.constructor.name : typeof error;
+}
+
+/** A bare 302: Express's `res.redirect` adds an HTML/text body quoting the URL; nothing here needs one. */
+function redirect(res: Response, location: string): void {
+  res.location(location);
+  res.status(302).setHeader('Content-Length', '0');
+  res.end();
 }
 
 function noStore(res: Response): void {
