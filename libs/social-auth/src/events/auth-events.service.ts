@@ -79,9 +79,14 @@ export class AuthEvents {
     }
   }
 
+  /** `provider` when it is an enabled provider id (a built-in block, or an entry of a list of configured providers), else null. */
   private knownProvider(provider: string | null): string | null {
-    if (provider === null || !Object.prototype.hasOwnProperty.call(this.options.providers, provider)) return null;
-    return (this.options.providers as Record<string, unknown>)[provider] ? provider : null;
+    if (provider === null) return null;
+    for (const [key, value] of Object.entries(this.options.providers as Record<string, unknown>)) {
+      const known = Array.isArray(value) ? value.some((entry) => (entry as { id?: unknown } | null)?.id === provider) : key === provider && Boolean(value);
+      if (known) return provider;
+    }
+    return null;
   }
 }
 
