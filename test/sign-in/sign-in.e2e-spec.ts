@@ -16,6 +16,7 @@ describe('sign-in: Google and GitHub end to end', () => {
   beforeAll(async () => {
     logs.start();
     app = await startSignInApp();
+    logs.verboseNestLogger();
   });
 
   afterEach(() => app.reset());

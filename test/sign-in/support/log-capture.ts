@@ -1,7 +1,14 @@
+import { ConsoleLogger, Logger } from '@nestjs/common';
+
 /**
  * Captures everything the process writes while a test file runs: `process.stdout` and
  * `process.stderr` (where Nest's ConsoleLogger writes) and `console.*` (which Jest would
- * otherwise buffer on its own), so SECURITY I4 can assert on every log line.
+ * otherwise buffer on its own), so SECURITY I4 can assert on every log line. Captured output is
+ * not forwarded, so the suite stays quiet.
+ *
+ * `@nestjs/testing` replaces Nest's logger with one that drops everything but errors; call
+ * {@link LogCapture.verboseNestLogger} after the app is created so every level (log, warn, debug,
+ * verbose) is printed, and therefore checked.
  */
 export class LogCapture {
   private readonly chunks: string[] = [];
@@ -13,7 +20,9 @@ export class LogCapture {
       const original = stream.write;
       stream.write = ((chunk: unknown, ...rest: unknown[]) => {
         capture(chunk);
-        return (original as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
+        const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+        done?.();
+        return true;
       }) as typeof stream.write;
       this.restore.push(() => {
         stream.write = original;
@@ -28,6 +37,12 @@ export class LogCapture {
         console[level] = original;
       });
     }
+    return this;
+  }
+
+  /** Makes Nest print every log level (the testing module silences all but errors). */
+  verboseNestLogger(): this {
+    Logger.overrideLogger(new ConsoleLogger({ logLevels: ['log', 'error', 'warn', 'debug', 'verbose', 'fatal'] }));
     return this;
   }
 
