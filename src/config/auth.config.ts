@@ -16,6 +16,7 @@ export function authOptionsFromConfig(config: DemoConfig, overrides: ProviderOve
     production: config.production,
     errorRedirect: '/',
     defaultReturnTo: '/',
+    ...(config.httpTimeoutMs !== undefined ? { http: { timeoutMs: config.httpTimeoutMs } } : {}),
     tokens: {
       secret: config.jwtSecret,
       privateKey: config.jwtPrivateKey,

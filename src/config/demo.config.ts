@@ -35,6 +35,10 @@ export interface DemoConfig {
   trustProxy: number;
   /** Requests per minute per client allowed on the module's start, callback and refresh routes. */
   rateLimits: { start: number; callback: number; refresh: number };
+  /** Timeout of every call to an identity provider, in ms (`AUTH_HTTP_TIMEOUT_MS`); undefined: the module's default (10 s). */
+  httpTimeoutMs?: number;
+  /** Ports of the sandbox's fake Google and GitHub (`AUTH_SANDBOX_GOOGLE_PORT`, `AUTH_SANDBOX_GITHUB_PORT`); 0 picks free ones. */
+  sandboxPorts: { google: number; github: number };
 }
 
 /** A wrong environment variable; the message names it. */
@@ -117,6 +121,8 @@ export function loadDemoConfig(env: Env): DemoConfig {
       callback: int(env, 'AUTH_RATE_LIMIT_CALLBACK', 30, 1, 100_000),
       refresh: int(env, 'AUTH_RATE_LIMIT_REFRESH', 60, 1, 100_000),
     },
+    httpTimeoutMs: env.AUTH_HTTP_TIMEOUT_MS ? int(env, 'AUTH_HTTP_TIMEOUT_MS', 10_000, 100, 10_000) : undefined,
+    sandboxPorts: { google: int(env, 'AUTH_SANDBOX_GOOGLE_PORT', 0, 0, 65535), github: int(env, 'AUTH_SANDBOX_GITHUB_PORT', 0, 0, 65535) },
   };
 }
 
