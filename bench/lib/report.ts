@@ -182,11 +182,13 @@ function scale(r: ScaleResult): string {
   return [
     `### 4. Scale`,
     '',
+    `One database and server per size; ${r.rounds} rounds alternating between the sizes. Identity lookup = the kit's \`AccountLinkingService.signIn\` of a returning identity, in-process; sign-in = a complete HTTP sign-in of a random seeded user.`,
+    '',
     table(
-      ['seeded users', 'seed time', 'tables+indexes', 'identity lookup p50 / p99 ms', 'sign-in p50 / p99 ms', 'callback p50 / p99 ms'],
+      ['seeded users', 'seed + VACUUM ANALYZE', 'tables+indexes', 'identity lookup p50 / p99 ms', 'sign-in p50 / p99 ms', 'callback p50 / p99 ms'],
       r.points.map((p) => [
         p.users.toLocaleString('en-US'),
-        `${p.seedSeconds.toFixed(1)} s`,
+        `${p.seedSeconds.toFixed(1)} s + ${p.vacuumSeconds.toFixed(1)} s`,
         `${fmt(p.databaseBytes / MiB, 1)} MiB`,
         `${ms(p.lookup.p50)} / ${ms(p.lookup.p99)}`,
         `${fmt(p.signIn.p50, 1)} / ${fmt(p.signIn.p99, 1)}`,
@@ -196,7 +198,7 @@ function scale(r: ScaleResult): string {
     '',
     `- identity lookup plan: \`${last.plan}\``,
     flat === undefined
-      ? '- only one size in this run (the 1M point needs `npm run bench -- --scale`)'
+      ? '- only one size in this run (`--quick` skips the 1M point unless `--scale` is given)'
       : `- flat from ${first.users.toLocaleString('en-US')} to ${last.users.toLocaleString('en-US')} users (lookup p50 within 1.5×, sign-in p50 within 1.25×): ${yes(flat)}`,
     '',
   ].join('\n');

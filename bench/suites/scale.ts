@@ -1,12 +1,15 @@
+import type { ServerChild } from '../lib/child';
 import { GOOGLE_ISSUER, startFakes } from '../lib/fakes';
+import { resetConnections } from '../lib/http';
 import { signIn } from '../lib/oauth-client';
-import { dropDatabase, freshDatabase, seedUsers, withClient } from '../lib/pg';
+import { dropDatabase, freshDatabase, seedUsers, seededSubject, withClient } from '../lib/pg';
 import { startBenchServer } from '../lib/servers';
 import { percentile } from '../lib/stats';
 
 export interface ScalePoint {
   users: number;
   seedSeconds: number;
+  vacuumSeconds: number;
   /** auth_identities + auth_users, tables and indexes. */
   databaseBytes: number;
   lookup: { count: number; p50: number; p99: number };
@@ -16,72 +19,93 @@ export interface ScalePoint {
 }
 
 export interface ScaleResult {
+  rounds: number;
   points: ScalePoint[];
 }
 
+interface Sized {
+  users: number;
+  db: string;
+  server: ServerChild;
+  seedSeconds: number;
+  vacuumSeconds: number;
+  databaseBytes: number;
+  plan: string;
+  lookups: number[];
+  totals: number[];
+  callbacks: number[];
+}
+
 /**
- * Scale: seed N users with one Google identity each (set-based INSERT … SELECT generate_series),
- * then time the kit's identity lookup (in-process) and complete sign-ins of random seeded users.
+ * Scale: one database per size, each seeded with N users with one Google identity each
+ * (set-based INSERT … SELECT generate_series), one server per database. Measurements alternate
+ * between the sizes in rounds (so machine noise hits every size alike): the kit's identity lookup
+ * in-process (AccountLinkingService.signIn of a returning identity) and complete HTTP sign-ins of
+ * random seeded users.
  */
-export async function scaleSuite(options: { sizes: number[]; lookups: number; signIns: number }): Promise<ScaleResult> {
+export async function scaleSuite(options: { sizes: number[]; rounds: number; lookupsPerRound: number; signInsPerRound: number }): Promise<ScaleResult> {
   const fakes = await startFakes();
-  const points: ScalePoint[] = [];
+  const sized: Sized[] = [];
   try {
     for (const users of options.sizes) {
-      const db = 'bench_scale';
+      const db = `bench_scale_${users}`;
       const url = await freshDatabase(db);
-      try {
-        const seedSeconds = await seedUsers(db, users, GOOGLE_ISSUER);
-        process.stderr.write(`  seeded ${users} users in ${seedSeconds.toFixed(1)} s\n`);
-        const { databaseBytes, plan } = await withClient(async (c) => {
-          const size = await c.query<{ n: string }>(`SELECT pg_total_relation_size('auth_identities') + pg_total_relation_size('auth_users') AS n`);
-          const explain = await c.query<{ 'QUERY PLAN': string }>(
-            `EXPLAIN SELECT * FROM auth_identities WHERE provider = 'google' AND subject = 'seed-${Math.ceil(users / 2)}' LIMIT 1`,
-          );
-          return { databaseBytes: Number(size.rows[0].n), plan: explain.rows.map((r) => r['QUERY PLAN'].trim()).join(' / ') };
-        }, db);
-        const server = await startBenchServer(url, fakes.providers);
-        try {
-          const random = () => `seed-${1 + Math.floor(Math.random() * users)}`;
-          await server.call('lookup', { subjects: Array.from({ length: 200 }, random), issuer: GOOGLE_ISSUER });
-          const lookups = await server.call<number[]>('lookup', { subjects: Array.from({ length: options.lookups }, random), issuer: GOOGLE_ISSUER });
-          for (let i = 0; i < 20; i++) await signIn(server.url, 'google', random());
-          fakes.trim();
-          const totals: number[] = [];
-          const callbacks: number[] = [];
-          for (let i = 0; i < options.signIns; i++) {
-            const t = await signIn(server.url, 'google', random());
-            totals.push(t.totalMs);
-            callbacks.push(t.callbackMs);
-          }
-          fakes.trim();
-          const point: ScalePoint = {
-            users,
-            seedSeconds,
-            databaseBytes,
-            lookup: { count: lookups.length, p50: percentile(lookups, 50), p99: percentile(lookups, 99) },
-            signIn: {
-              count: totals.length,
-              p50: percentile(totals, 50),
-              p99: percentile(totals, 99),
-              callbackP50: percentile(callbacks, 50),
-              callbackP99: percentile(callbacks, 99),
-            },
-            plan,
-          };
-          points.push(point);
-          process.stderr.write(
-            `  ${users} users: lookup p50 ${point.lookup.p50.toFixed(2)} ms p99 ${point.lookup.p99.toFixed(2)} ms; sign-in p50 ${point.signIn.p50.toFixed(1)} ms p99 ${point.signIn.p99.toFixed(1)} ms\n`,
-          );
-        } finally {
-          await server.stop();
+      const { insertSeconds, vacuumSeconds } = await seedUsers(db, users, GOOGLE_ISSUER);
+      process.stderr.write(`  seeded ${users} users in ${insertSeconds.toFixed(1)} s (+ VACUUM ANALYZE ${vacuumSeconds.toFixed(1)} s)\n`);
+      const { databaseBytes, plan } = await withClient(async (c) => {
+        const size = await c.query<{ n: string }>(`SELECT pg_total_relation_size('auth_identities') + pg_total_relation_size('auth_users') AS n`);
+        const explain = await c.query<{ 'QUERY PLAN': string }>(
+          `EXPLAIN SELECT * FROM auth_identities WHERE provider = 'google' AND subject = '${seededSubject(Math.ceil(users / 2))}' LIMIT 1`,
+        );
+        return { databaseBytes: Number(size.rows[0].n), plan: explain.rows.map((r) => r['QUERY PLAN'].trim()).join(' / ') };
+      }, db);
+      const server = await startBenchServer(url, fakes.providers);
+      sized.push({ users, db, server, seedSeconds: insertSeconds, vacuumSeconds, databaseBytes, plan, lookups: [], totals: [], callbacks: [] });
+    }
+    const random = (s: Sized) => seededSubject(1 + Math.floor(Math.random() * s.users));
+    for (const s of sized) {
+      await s.server.call('lookup', { subjects: Array.from({ length: 100 }, () => random(s)), issuer: GOOGLE_ISSUER });
+      for (let i = 0; i < 10; i++) await signIn(s.server.url, 'google', random(s));
+    }
+    for (let round = 0; round < options.rounds; round++) {
+      const order = round % 2 === 0 ? sized : [...sized].reverse();
+      for (const s of order) {
+        s.lookups.push(...(await s.server.call<number[]>('lookup', { subjects: Array.from({ length: options.lookupsPerRound }, () => random(s)), issuer: GOOGLE_ISSUER })));
+        resetConnections();
+        for (let i = 0; i < options.signInsPerRound; i++) {
+          const t = await signIn(s.server.url, 'google', random(s));
+          s.totals.push(t.totalMs);
+          s.callbacks.push(t.callbackMs);
         }
-      } finally {
-        await dropDatabase(db);
+        fakes.trim();
       }
     }
-    return { points };
+    const points = sized.map(
+      (s): ScalePoint => ({
+        users: s.users,
+        seedSeconds: s.seedSeconds,
+        vacuumSeconds: s.vacuumSeconds,
+        databaseBytes: s.databaseBytes,
+        lookup: { count: s.lookups.length, p50: percentile(s.lookups, 50), p99: percentile(s.lookups, 99) },
+        signIn: {
+          count: s.totals.length,
+          p50: percentile(s.totals, 50),
+          p99: percentile(s.totals, 99),
+          callbackP50: percentile(s.callbacks, 50),
+          callbackP99: percentile(s.callbacks, 99),
+        },
+        plan: s.plan,
+      }),
+    );
+    for (const p of points) {
+      process.stderr.write(`  ${p.users} users: lookup p50 ${p.lookup.p50.toFixed(2)} ms p99 ${p.lookup.p99.toFixed(2)} ms; sign-in p50 ${p.signIn.p50.toFixed(1)} ms p99 ${p.signIn.p99.toFixed(1)} ms\n`);
+    }
+    return { rounds: options.rounds, points };
   } finally {
+    for (const s of sized) {
+      await s.server.stop();
+      await dropDatabase(s.db);
+    }
     await fakes.stop();
   }
 }

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { closedLoop } from '../lib/closed-loop';
 import { GOOGLE_ISSUER } from '../lib/fakes';
-import { databaseUrl, dropDatabase, freshDatabase, seedUsers } from '../lib/pg';
+import { databaseUrl, dropDatabase, freshDatabase, seedUsers, seededSubject } from '../lib/pg';
 
 export interface ShapeRow {
   shape: string;
@@ -33,7 +33,7 @@ export async function sqlShapesSuite(options: { seconds: number; concurrencies: 
   const ds = new DataSource({ type: 'postgres', url: databaseUrl(db), extra: { max: 10 }, logging: false });
   await ds.initialize();
   try {
-    const subject = () => `seed-${1 + Math.floor(Math.random() * options.users)}`;
+    const subject = () => seededSubject(1 + Math.floor(Math.random() * options.users));
     const later = () => new Date(Date.now() + 14 * 86400_000);
     const newSessionParams = (userId: string) => [randomUUID(), userId, 'google', 'bench', '127.0.0.1', new Date(), new Date(), later(), later()];
     const tokenParams = (sessionId: string) => [randomUUID(), sessionId, randomBytes(32).toString('hex'), new Date()];
