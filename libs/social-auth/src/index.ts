@@ -69,4 +69,8 @@ export {
 } from './guards/auth-throttler.guard';
 export type { AuthRateLimit, AuthRateLimitKind } from './guards/auth-throttler.guard';
 export { RedisSingleUseStore } from './transaction/redis-single-use.store';
+export { SingleUseStore } from './transaction/single-use.store';
+export { TypeOrmSingleUseStore } from './transaction/typeorm-single-use.store';
+export { IdentityProviderRegistry } from './identity-providers/identity-provider.registry';
+export type { SignInProvider } from './identity-providers/identity-provider.registry';
 export type { RedisSetNxClient } from './transaction/redis-single-use.store';
