@@ -27,6 +27,7 @@ export function authOptionsFromConfig(config: DemoConfig, overrides: ProviderOve
     providers: {
       google: google && strip(google),
       github: github && strip(github),
+      oidc: config.oidc,
     },
   };
 }

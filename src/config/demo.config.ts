@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DatabaseUrlError, validateDatabaseUrl } from './database-url';
+import { DemoOidcProvider, loadOidcProviders } from './oidc-providers.config';
 
 /** The demo's configuration, read from the environment once at start-up. */
 export interface DemoConfig {
@@ -29,6 +30,8 @@ export interface DemoConfig {
     hostedDomain?: string;
   };
   github?: { clientId: string; clientSecret: string; authorizationURL?: string; tokenURL?: string; apiURL?: string };
+  /** Generic OpenID providers (`AUTH_OIDC_PROVIDERS`, see oidc-providers.config.ts). */
+  oidc: DemoOidcProvider[];
   /** Serve the testing kit's fake Google and GitHub in-process (development only). */
   sandbox: boolean;
   /** Number of proxy hops trusted for `X-Forwarded-For`; 0 trusts none. */
@@ -81,7 +84,8 @@ export function loadDemoConfig(env: Env): DemoConfig {
 
   const google = pair(env, 'GOOGLE');
   const github = pair(env, 'GITHUB');
-  const sandboxDefault = !google && !github && !production;
+  const oidc = loadOidcProviders(env);
+  const sandboxDefault = !google && !github && oidc.length === 0 && !production;
   const sandbox = bool(env, 'AUTH_SANDBOX', sandboxDefault);
   if (sandbox && production) throw new EnvError('AUTH_SANDBOX must not be on in production');
 
@@ -114,6 +118,7 @@ export function loadDemoConfig(env: Env): DemoConfig {
       tokenURL: url(env, 'GITHUB_TOKEN_URL'),
       apiURL: url(env, 'GITHUB_API_URL'),
     },
+    oidc,
     sandbox,
     trustProxy: int(env, 'AUTH_TRUST_PROXY', 0, 0, 10),
     rateLimits: {

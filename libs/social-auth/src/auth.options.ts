@@ -15,6 +15,7 @@ import {
   validateSync,
 } from 'class-validator';
 import { InvalidAuthOptionsError } from './errors/auth.error';
+import { OidcProviderOptions, ResolvedOidcProviderOptions, resolveOidcProviders } from './identity-providers/oidc/oidc.options';
 
 const HTTP_URL = /^https?:\/\/[^\s/?#]+(?::\d+)?(\/[^\s?#]*)?$/i;
 const ORIGIN = /^https?:\/\/[^\s/?#]+(?::\d+)?$/i;
@@ -145,6 +146,14 @@ export class ProvidersOptions {
   /** @default undefined (GitHub disabled) */
   @IsOptional() @ValidateNested() @Type(() => GithubProviderOptions)
   github?: GithubProviderOptions;
+
+  /**
+   * Generic OpenID Connect providers (Microsoft, GitLab, Keycloak, …), each configured by issuer
+   * (discovery) and keyed by its `id`. See `OidcProviderOptions`.
+   * @default [] (none)
+   */
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => OidcProviderOptions)
+  oidc?: OidcProviderOptions[];
 }
 
 /**
@@ -403,7 +412,7 @@ export interface ResolvedAuthOptions {
   defaultReturnTo: string;
   allowedOrigins: string[];
   production: boolean;
-  providers: { google?: ResolvedGoogleOptions; github?: ResolvedGithubOptions };
+  providers: { google?: ResolvedGoogleOptions; github?: ResolvedGithubOptions; oidc: ResolvedOidcProviderOptions[] };
   tokens: Omit<DeepRequired<TokenOptions>, 'secret' | 'privateKey'> & { secret?: string; privateKey?: string };
   cookies: DeepRequired<CookieOptions>;
   transaction: DeepRequired<TransactionOptions>;
@@ -470,6 +479,7 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
         scopes: github.scopes ?? ['read:user', 'user:email'],
         trustEmail: github.trustEmail ?? false,
       },
+      oidc: resolveOidcProviders(raw.providers?.oidc, production),
     },
     tokens: {
       secret: tokens.secret,

@@ -8,6 +8,7 @@ import { OAuthTransactionService } from '../transaction/oauth-transaction.servic
 import { TransactionStateStore } from '../transaction/passport-state.store';
 import { GithubIdentityProvider } from './github/github.provider';
 import { GoogleIdentityProvider } from './google/google.provider';
+import { OidcIdentityProvider } from './oidc/oidc.provider';
 import type { OAuthIdentityProvider } from './oauth-identity-provider';
 
 /**
@@ -50,6 +51,10 @@ export class IdentityProviderRegistry {
     if (github) {
       const store = new TransactionStateStore('github', transactions);
       this.providers.set('github', new GithubIdentityProvider(github, { callbackURL: this.callbackUrl('github'), store, http }));
+    }
+    for (const oidc of options.providers.oidc ?? []) {
+      const store = new TransactionStateStore(oidc.id, transactions);
+      this.providers.set(oidc.id, new OidcIdentityProvider(oidc, { callbackURL: this.callbackUrl(oidc.id), store, http, clock, production: options.production }));
     }
   }
 

@@ -1,4 +1,3 @@
-import type { BuiltInProviderId } from '../auth.constants';
 import type { RunnableStrategy } from './passport-runner';
 
 /** Facts a provider binds into a new transaction. @internal */
@@ -17,7 +16,8 @@ export interface AuthorizationFacts {
  * @internal
  */
 export interface OAuthIdentityProvider {
-  readonly id: BuiltInProviderId;
+  /** `google`, `github`, or a generic OpenID provider's configured id. */
+  readonly id: string;
   /** Human name for buttons: "Google", "GitHub". */
   readonly name: string;
   /** The passport-oauth2 strategy; its `validate` resolves to a `VerifiedIdentity`. */

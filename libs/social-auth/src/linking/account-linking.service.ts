@@ -195,6 +195,8 @@ export class AccountLinkingService {
 
   /** `providers.<id>.trustEmail`; false for a provider that is not configured. */
   private trustsEmail(provider: string): boolean {
+    const oidc = this.options.providers.oidc?.find((p) => p.id === provider);
+    if (oidc) return oidc.trustEmail === true;
     const config = (this.options.providers as Record<string, { trustEmail?: boolean } | undefined>)[provider];
     return Object.prototype.hasOwnProperty.call(this.options.providers, provider) && config?.trustEmail === true;
   }

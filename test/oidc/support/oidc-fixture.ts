@@ -1,0 +1,62 @@
+import { createServer } from 'node:net';
+import { createTestApp, type TestApp } from '../../support/test-app';
+import { OidcOp } from './oidc-op';
+
+/** Two generic OpenID providers (a Keycloak-like realm issuer and a root issuer) and the demo using both. */
+export interface OidcWorld {
+  t: TestApp;
+  keycloak: OidcOp;
+  gitlab: OidcOp;
+  close(): Promise<void>;
+}
+
+export const CLIENT = { id: 'demo-app', secret: 'demo-app-secret-0123456789abcdef' };
+
+/** Boots both OPs, then the real demo configured with them through its environment. */
+export async function startOidcWorld(extraEnv: Record<string, string> = {}): Promise<OidcWorld> {
+  const port = await freePort();
+  const appUrl = `http://127.0.0.1:${port}`;
+  const client = (id: string) => ({ client_id: CLIENT.id, client_secret: CLIENT.secret, redirect_uris: [`${appUrl}/auth/${id}/callback`] });
+  const keycloak = await OidcOp.start({ clients: [client('keycloak')], issuerPath: '/realms/main' });
+  const gitlab = await OidcOp.start({ clients: [client('gitlab')] });
+  let t: TestApp;
+  try {
+    t = await createTestApp({
+      PORT: String(port),
+      APP_URL: appUrl,
+      AUTH_OIDC_PROVIDERS: 'keycloak,gitlab',
+      OIDC_KEYCLOAK_ISSUER: keycloak.issuer,
+      OIDC_KEYCLOAK_CLIENT_ID: CLIENT.id,
+      OIDC_KEYCLOAK_CLIENT_SECRET: CLIENT.secret,
+      OIDC_KEYCLOAK_NAME: 'Keycloak',
+      OIDC_GITLAB_ISSUER: gitlab.issuer,
+      OIDC_GITLAB_CLIENT_ID: CLIENT.id,
+      OIDC_GITLAB_CLIENT_SECRET: CLIENT.secret,
+      OIDC_GITLAB_NAME: 'GitLab',
+      ...extraEnv,
+    });
+  } catch (error) {
+    await Promise.all([keycloak.close(), gitlab.close()]);
+    throw error;
+  }
+  return {
+    t,
+    keycloak,
+    gitlab,
+    close: async () => {
+      await t.close();
+      await Promise.all([keycloak.close(), gitlab.close()]);
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
