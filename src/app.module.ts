@@ -10,6 +10,7 @@ import type { DemoConfig } from './config/demo.config';
 import { HealthController } from './health/health.controller';
 import { HomeController } from './home/home.controller';
 import { ProfileController } from './profile/profile.controller';
+import { SANDBOX_PROVIDERS, SandboxModule, SandboxProviders } from './sandbox/sandbox.module';
 import { DemoRedisSingleUseStore } from './redis/redis-single-use.store';
 import { RedisModule } from './redis/redis.module';
 import { ThrottlingModule } from './throttling/throttling.module';
@@ -33,7 +34,10 @@ export class AppModule {
         RedisModule.forRoot(config),
         ThrottlingModule.forRoot(config),
         AuthModule.forRootAsync({
-          useFactory: () => authOptionsFromConfig(config),
+          // In sandbox mode the testing kit's fake Google and GitHub run in-process and the module points at them.
+          imports: [SandboxModule.forRoot(config)],
+          inject: [SANDBOX_PROVIDERS],
+          useFactory: (sandbox: SandboxProviders | null) => authOptionsFromConfig(config, sandbox?.overrides),
           // Consumed OAuth transactions in Redis when it is configured (else the auth_single_use table).
           singleUseStore: config.redisUrl ? DemoRedisSingleUseStore : undefined,
         }),

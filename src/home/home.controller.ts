@@ -1,15 +1,36 @@
-import { Controller, Get, Header } from '@nestjs/common';
-import { Public } from '@app/social-auth';
-import { renderHomePage } from './home.page';
+import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { randomBytes } from 'node:crypto';
+import { IdentityProviderRegistry, Public } from '@app/social-auth';
+import { DEMO_CONFIG } from '../config/demo-config.token';
+import type { DemoConfig } from '../config/demo.config';
+import { homePageCsp, renderHomePage } from './home.page';
 
 @Controller()
 export class HomeController {
-  /** The demo's sign-in page; the page itself asks `/auth/me` who is signed in. */
+  constructor(
+    private readonly providers: IdentityProviderRegistry,
+    @Inject(DEMO_CONFIG) private readonly config: DemoConfig,
+  ) {}
+
+  /**
+   * The demo's sign-in page (public; also the module's `errorRedirect`, so `?error=<code>` is
+   * shown in words). The page asks `/auth/me` who is signed in.
+   */
   @Public()
   @Get()
-  @Header('Content-Type', 'text/html; charset=utf-8')
-  @Header('Cache-Control', 'no-store')
-  home(): string {
-    return renderHomePage();
+  home(@Query('error') error: unknown, @Res({ passthrough: true }) res: Response): string {
+    const nonce = randomBytes(16).toString('base64url');
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Security-Policy', homePageCsp(nonce));
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    return renderHomePage({
+      providers: this.providers.list(),
+      error: typeof error === 'string' ? error : undefined,
+      nonce,
+      sandbox: this.config.sandbox,
+    });
   }
 }

@@ -1,0 +1,103 @@
+import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { FakeGitHub, FakeGoogle } from '@app/social-auth-testing';
+import type { ProviderOverrides } from '../config/auth.config';
+import type { DemoConfig } from '../config/demo.config';
+
+/**
+ * Injection token of the running sandbox ({@link SandboxProviders}), or `null` when the sandbox
+ * is off.
+ */
+export const SANDBOX_PROVIDERS = Symbol('DEMO:SANDBOX_PROVIDERS');
+
+/** The testing kit's fake providers, running inside the demo. */
+export interface SandboxProviders {
+  google: FakeGoogle;
+  github: FakeGitHub;
+  /** AuthModule provider options that point at the fakes. */
+  overrides: ProviderOverrides;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the fake Google and GitHub of the testing kit in consent mode (a person sees an
+ * Allow / Deny page, as with the real providers) on `127.0.0.1`, on the configured ports
+ * (`AUTH_SANDBOX_GOOGLE_PORT`, `AUTH_SANDBOX_GITHUB_PORT`; 0 picks free ones).
+ *
+ * The fakes only accept this demo's callback URLs, like a provider with registered redirect URIs.
+ */
+export async function startSandbox(config: DemoConfig): Promise<SandboxProviders> {
+  const appName = 'Social sign-in demo';
+  const google = await FakeGoogle.start({ mode: 'consent', port: config.sandboxPorts.google, appName });
+  let github: FakeGitHub;
+  try {
+    github = await FakeGitHub.start({ mode: 'consent', port: config.sandboxPorts.github, appName });
+  } catch (error) {
+    await google.stop();
+    throw error;
+  }
+  const registered = (provider: string) => [`${config.appUrl}/auth/${provider}/callback`];
+  google.scenario.allowedRedirectUris = registered('google');
+  github.scenario.allowedRedirectUris = registered('github');
+  return {
+    google,
+    github,
+    overrides: {
+      google: {
+        clientId: google.clientId,
+        clientSecret: google.clientSecret,
+        issuer: google.issuer,
+        authorizationURL: google.endpoints.authorization,
+        tokenURL: google.endpoints.token,
+        userInfoURL: google.endpoints.userinfo,
+        jwksURL: google.endpoints.jwks,
+      },
+      github: {
+        clientId: github.clientId,
+        clientSecret: github.clientSecret,
+        authorizationURL: github.endpoints.authorization,
+        tokenURL: github.endpoints.token,
+        apiURL: github.endpoints.api,
+      },
+    },
+    stop: async () => {
+      await Promise.all([google.stop(), github.stop()]);
+    },
+  };
+}
+
+/** Stops the fakes when the app shuts down. */
+@Injectable()
+class SandboxShutdown implements OnApplicationShutdown {
+  constructor(@Inject(SANDBOX_PROVIDERS) private readonly sandbox: SandboxProviders | null) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.sandbox?.stop();
+  }
+}
+
+/**
+ * The demo's sandbox (`AUTH_SANDBOX`, on by default in development when no provider credentials
+ * are set; refused in production by the config loader). Import it into `AuthModule.forRootAsync`
+ * and inject {@link SANDBOX_PROVIDERS} to point the module at the fakes.
+ */
+@Module({})
+export class SandboxModule {
+  static forRoot(config: DemoConfig): DynamicModule {
+    return {
+      module: SandboxModule,
+      providers: [
+        {
+          provide: SANDBOX_PROVIDERS,
+          useFactory: async (): Promise<SandboxProviders | null> => {
+            if (!config.sandbox) return null;
+            const sandbox = await startSandbox(config);
+            new Logger('Sandbox').log(`fake Google at ${sandbox.google.url}, fake GitHub at ${sandbox.github.url} (consent pages; no real accounts)`);
+            return sandbox;
+          },
+        },
+        SandboxShutdown,
+      ],
+      exports: [SANDBOX_PROVIDERS],
+    };
+  }
+}
