@@ -54,11 +54,16 @@ class RedisLifecycle implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (!this.redis || this.redis.status === 'end') return;
-    try {
-      await this.redis.quit();
-    } catch {
-      this.redis.disconnect();
+    // QUIT lets pending replies arrive; without a live connection there is nothing to wait for.
+    if (this.redis.status === 'ready') {
+      try {
+        await this.redis.quit();
+        return;
+      } catch {
+        // fall through
+      }
     }
+    this.redis.disconnect(false);
   }
 }
 
