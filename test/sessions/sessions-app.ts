@@ -50,6 +50,8 @@ export interface SessionsApp {
  */
 export async function createSessionsApp(options: Omit<Partial<AuthModuleOptions>, 'tokens'> & { tokens?: AuthModuleOptions['tokens'] } = {}): Promise<SessionsApp> {
   const database = await createTestDatabase();
+  // Kept so a boot that fails (a broken option) can still close its connection pool.
+  const created: Array<Promise<DataSource>> = [];
   try {
     const port = await reservePort();
     const url = `http://127.0.0.1:${port}`;
@@ -61,7 +63,14 @@ export async function createSessionsApp(options: Omit<Partial<AuthModuleOptions>
 
     @Module({
       imports: [
-        TypeOrmModule.forRoot({ ...db, retryAttempts: 0 }),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...db, retryAttempts: 0 }),
+          dataSourceFactory: (o) => {
+            const initialized = new DataSource(o!).initialize();
+            created.push(initialized);
+            return initialized;
+          },
+        }),
         AuthModule.forRoot({ appUrl: url, ...options, tokens: { secret: 'sessions-secret-sessions-secret-0123456789', ...options.tokens } }),
       ],
       controllers: [ProbeController],
@@ -84,6 +93,9 @@ export async function createSessionsApp(options: Omit<Partial<AuthModuleOptions>
       },
     };
   } catch (error) {
+    for (const result of await Promise.allSettled(created)) {
+      if (result.status === 'fulfilled' && result.value.isInitialized) await result.value.destroy();
+    }
     await database.drop();
     throw error;
   }
