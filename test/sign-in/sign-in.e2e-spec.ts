@@ -1,3 +1,4 @@
+import { Clock } from '@app/social-auth';
 import { githubUsers, googleUsers, verifyS256 } from '@app/social-auth-testing';
 import { DEMO_COOKIES } from '../support/oauth-driver';
 import { LogCapture } from './support/log-capture';
@@ -19,7 +20,10 @@ describe('sign-in: Google and GitHub end to end', () => {
     logs.verboseNestLogger();
   });
 
-  afterEach(() => app.reset());
+  afterEach(() => {
+    jest.restoreAllMocks();
+    app.reset();
+  });
 
   afterAll(async () => {
     await app?.close();
@@ -223,6 +227,19 @@ describe('sign-in: Google and GitHub end to end', () => {
       const [row] = await app.t.dataSource.query("SELECT user_id FROM auth_identities WHERE provider = 'github' AND subject = '6161'");
       expect(row.user_id).toBe(me.id);
       expect((await browser.get('/me')).body).toEqual(me);
+    });
+
+    it('needs a recent sign-in (linking.maxAuthAgeForLink, 1 hour): an older session is sent to sign in again', async () => {
+      app.google.signInAs(googleUsers.noEmail({ sub: '100000000000000000097' }));
+      const browser = app.browser();
+      await browser.signIn('google');
+      jest.spyOn(app.t.app.get(Clock), 'now').mockImplementation(() => new Date(Date.now() + 3601_000));
+      // A fresh access token for the old session (its sign-in time does not move).
+      expect((await browser.send('POST', '/auth/refresh', { Origin: app.t.url })).status).toBe(200);
+      const hop = await browser.start('github', { link: true });
+      expect({ status: hop.status, location: hop.location }).toEqual({ status: 302, location: '/?error=unauthorized' });
+      expect(browser.jar.get(DEMO_COOKIES.transaction)).toBeUndefined();
+      expect(app.github.authorizations).toHaveLength(0);
     });
 
     it('refuses a link finished while another user is signed in on the browser', async () => {

@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { ResolvedAuthOptions } from '../auth.options';
+import { AuthDatabase } from '../database/auth-database';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
+import { AuthSession } from '../entities/auth-session.entity';
 import { AuthErrorCode } from '../errors/auth-error-codes';
 import { AuthError } from '../errors/auth.error';
 import { AuthEvents } from '../events/auth-events.service';
@@ -13,6 +15,7 @@ import type { VerifiedIdentity } from '../identity-providers/verified-identity';
 import { AccountLinkingService } from '../linking/account-linking.service';
 import { AuthCookies } from '../tokens/auth-cookies';
 import type { AuthenticatedUser } from '../tokens/authenticated-user';
+import { Clock } from '../tokens/clock';
 import { SessionService } from '../tokens/session.service';
 import type { OAuthTransaction, TransactionIntent } from '../transaction/oauth-transaction';
 import { OAuthTransactionService, TransactionSeed } from '../transaction/oauth-transaction.service';
@@ -52,6 +55,8 @@ export class OAuthFlowService {
     private readonly cookies: AuthCookies,
     private readonly guard: JwtAuthGuard,
     private readonly events: AuthEvents,
+    private readonly db: AuthDatabase,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -63,6 +68,7 @@ export class OAuthFlowService {
     const provider = this.registry.get(providerId);
     const returnTo = resolveReturnTo(req.query.returnTo, this.options);
     try {
+      if (intent.kind === 'link') await this.assertRecentSignIn(intent);
       const facts = await provider.prepareAuthorization();
       const seed: TransactionSeed = { provider: provider.id, intent, returnTo, ...facts };
       const outcome = await runStrategy(provider.strategy, req, { session: false, state: seed });
@@ -147,6 +153,19 @@ export class OAuthFlowService {
       default:
         // A redirect here would start a new flow from the callback route.
         throw new AuthError('invalid_request', { cause: new Error(`strategy ended with ${outcome.kind}`) });
+    }
+  }
+
+  /**
+   * Connecting a provider needs a recent sign-in (`linking.maxAuthAgeForLink`, default 1 hour): an
+   * access token stolen or left behind on a shared machine cannot attach the thief's identity to
+   * a session that signed in long ago (SECURITY C6).
+   */
+  private async assertRecentSignIn(intent: Extract<TransactionIntent, { kind: 'link' }>): Promise<void> {
+    const session = await this.db.dataSource.getRepository(AuthSession).findOneBy({ id: intent.sessionId, userId: intent.userId });
+    const age = session ? (this.clock.now().getTime() - session.createdAt.getTime()) / 1000 : Number.POSITIVE_INFINITY;
+    if (age > this.options.linking.maxAuthAgeForLink) {
+      throw new AuthError('unauthorized', { message: 'Sign in again to connect another provider.', cause: new Error('sign-in too old to link') });
     }
   }
 
