@@ -80,6 +80,16 @@ describe('sign-in: Google and GitHub end to end', () => {
       expect(Buffer.byteLength(tx)).toBeLessThan(4096);
     });
 
+    it('a start request carrying code/state/error parameters still starts a fresh flow', async () => {
+      const browser = app.browser();
+      const start = await browser.get(`/auth/${provider}?code=injected&state=x&error=access_denied&returnTo=%2Fa`);
+      expect(start.status).toBe(302);
+      const authorize = new URL(start.location!);
+      expect(authorize.searchParams.get('state')).not.toBe('x');
+      const callback = await browser.callback(await browser.authorize(start.location!));
+      expectSignedIn(callback, '/a');
+    });
+
     // SECURITY F4.
     it('start and callback answers are no-store, no-referrer; the final Location carries no code, state or token', async () => {
       const browser = app.browser();

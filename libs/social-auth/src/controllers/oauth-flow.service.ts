@@ -71,7 +71,10 @@ export class OAuthFlowService {
       if (intent.kind === 'link') await this.assertRecentSignIn(intent);
       const facts = await provider.prepareAuthorization();
       const seed: TransactionSeed = { provider: provider.id, intent, returnTo, ...facts };
-      const outcome = await runStrategy(provider.strategy, req, { session: false, state: seed });
+      // passport-oauth2 treats any request carrying `code` or `error` as a callback; a start route
+      // never is one, so the strategy sees the request without its query (returnTo is read above).
+      const startRequest = Object.create(req, { query: { value: {}, enumerable: true } }) as Request;
+      const outcome = await runStrategy(provider.strategy, startRequest, { session: false, state: seed });
       if (outcome.kind !== 'redirect') throw outcome.kind === 'error' ? outcome.error : new AuthError('internal_error');
       redirect(res, outcome.url);
     } catch (error) {
