@@ -4,7 +4,7 @@ import { LogCapture } from './support/log-capture';
 import { expectRefused, expectSignedIn } from './support/refusals';
 import { SignInApp, startSignInApp } from './support/sign-in-app';
 
-const TIMEOUT_MS = 1000;
+const TIMEOUT_MS = 1500;
 const FIVE_MB = 'x'.repeat(5 * 1024 * 1024);
 
 /**
