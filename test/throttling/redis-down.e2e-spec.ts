@@ -3,6 +3,9 @@ import { startSignInApp, SignInApp } from '../sign-in/support/sign-in-app';
 import { DEMO_COOKIES } from '../support/oauth-driver';
 import { RedisInspector, RedisLink, redisAvailable, uniqueRedisPrefix } from './support/redis-test';
 
+// The e2e project's testTimeout is not applied per project by Jest 30: set it here.
+jest.setTimeout(30_000);
+
 // Redis down: the documented answer (docs/several-instances.md). Counters and single-use records
 // are in Redis; the link to it is cut and restored by the test. Expected: the app starts and stays
 // up, the routes that mint tokens (callback, refresh) fail closed with 503 service_unavailable and
