@@ -4,6 +4,7 @@ import cookieParser from 'cookie-parser';
 import { DataSource } from 'typeorm';
 import { databaseOptions } from './config/database.config';
 import type { DemoConfig } from './config/demo.config';
+import { setupOpenApi } from './openapi/openapi';
 
 /** Applies what the HTTP layer needs; shared by main.ts and the e2e tests so both run the same app. */
 export function configureApp(app: INestApplication, config: DemoConfig): void {
@@ -12,6 +13,8 @@ export function configureApp(app: INestApplication, config: DemoConfig): void {
   express.set('trust proxy', config.trustProxy > 0 ? config.trustProxy : false);
   express.disable('x-powered-by');
   express.use(cookieParser());
+  // The API description (public): Swagger UI at /docs, JSON at /docs-json.
+  setupOpenApi(app);
   app.enableShutdownHooks();
 }
 

@@ -27,8 +27,11 @@ const PUBLIC_ALLOWLIST = new Set([
 /** Methods the sweep sends; a route registered for every method (`@All`) is swept with these. */
 const SWEPT_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
+/** The demo's OpenAPI description (Swagger UI and its assets at /docs, JSON at /docs-json): routes, never data. */
+const PUBLIC_DOCS = /^\/docs(-json|\/.*)?$/;
+
 function isPublic(method: string, path: string): boolean {
-  return PUBLIC_ALLOWLIST.has(`${method} ${path}`) || PUBLIC_ALLOWLIST.has(`ALL ${path}`);
+  return PUBLIC_ALLOWLIST.has(`${method} ${path}`) || PUBLIC_ALLOWLIST.has(`ALL ${path}`) || (method === 'GET' && PUBLIC_DOCS.test(path));
 }
 
 interface Route {

@@ -18,7 +18,7 @@ describe('generic OIDC: ID token, token response and discovery (SECURITY B1–B9
   beforeAll(async () => {
     w = await startOidcWorld();
     op = w.keycloak;
-  });
+  }, 60_000);
   afterAll(async () => {
     await w?.close();
   });
@@ -217,7 +217,7 @@ describe('generic OIDC: discovery (SECURITY B8)', () => {
   let w: OidcWorld;
   beforeAll(async () => {
     w = await startOidcWorld();
-  });
+  }, 60_000);
   afterAll(async () => {
     await w?.close();
   });

@@ -6,7 +6,7 @@ describe('generic OpenID providers against oidc-provider (in-process)', () => {
   let w: OidcWorld;
   beforeAll(async () => {
     w = await startOidcWorld();
-  });
+  }, 60_000);
   afterAll(async () => {
     await w?.close();
   });

@@ -76,3 +76,14 @@ export { TypeOrmSingleUseStore } from './transaction/typeorm-single-use.store';
 export { IdentityProviderRegistry } from './identity-providers/identity-provider.registry';
 export type { SignInProvider } from './identity-providers/identity-provider.registry';
 export type { RedisSetNxClient } from './transaction/redis-single-use.store';
+export { AUTH_OPENAPI_SECURITY, AUTH_OPENAPI_TAG, addAuthSecuritySchemes, describeAuthRoutes } from './openapi/auth-openapi';
+export {
+  AccessTokenAnswerSchema,
+  AccountSchema,
+  AuthErrorBodySchema,
+  JwksSchema,
+  LinkedIdentitySchema,
+  RefreshTokenBodySchema,
+  SessionSchema,
+  SignInProviderSchema,
+} from './openapi/auth-openapi.schemas';

@@ -1,0 +1,217 @@
+import type { Type } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiCookieAuth,
+  ApiExtraModels,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+  DocumentBuilder,
+  type ApiResponseOptions,
+} from '@nestjs/swagger';
+import { AccountController } from '../controllers/account.controller';
+import { JwksController } from '../controllers/jwks.controller';
+import { OAuthController } from '../controllers/oauth.controller';
+import { SessionController } from '../controllers/session.controller';
+import type { AuthErrorCode } from '../errors/auth-error-codes';
+import { AUTH_ERROR_CODES } from '../errors/auth-error-codes';
+import {
+  AccessTokenAnswerSchema,
+  AccountSchema,
+  AuthErrorBodySchema,
+  JwksSchema,
+  RefreshTokenBodySchema,
+  SessionSchema,
+  SignInProviderSchema,
+} from './auth-openapi.schemas';
+
+/** OpenAPI tag of the module's routes. @publicApi */
+export const AUTH_OPENAPI_TAG = 'auth';
+/** Security scheme names the module's protected routes refer to (see {@link addAuthSecuritySchemes}). @publicApi */
+export const AUTH_OPENAPI_SECURITY = { bearer: 'bearer', cookie: 'access-cookie' } as const;
+
+type MethodDecorator = (target: object, key: string | symbol, descriptor: PropertyDescriptor) => void;
+
+/** One JSON error answer: every code listed shares the status. */
+function errors(...codes: AuthErrorCode[]): MethodDecorator[] {
+  const byStatus = new Map<number, AuthErrorCode[]>();
+  for (const code of codes) byStatus.set(AUTH_ERROR_CODES[code].status, [...(byStatus.get(AUTH_ERROR_CODES[code].status) ?? []), code]);
+  return [...byStatus].map(([status, list]) =>
+    ApiResponse({
+      status,
+      type: AuthErrorBodySchema,
+      description: list.map((c) => `\`${c}\`: ${AUTH_ERROR_CODES[c].message}`).join(' '),
+      ...(status === 429 ? { headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } } } : {}),
+    } as ApiResponseOptions),
+  );
+}
+
+const REDIRECT_HEADERS = { Location: { description: 'Where the browser goes next.', schema: { type: 'string' } } };
+const SESSION_COOKIES = 'Sets the HttpOnly access cookie (`Path=/`) and refresh cookie (`Path=/<prefix>`).';
+const CALLBACK_ERROR_CODES: AuthErrorCode[] = [
+  'invalid_request',
+  'invalid_state',
+  'state_expired',
+  'access_denied',
+  'provider_error',
+  'provider_unavailable',
+  'invalid_id_token',
+  'email_not_verified',
+  'account_exists',
+  'identity_in_use',
+  'sign_up_disabled',
+  'account_disabled',
+  'unauthorized',
+  'internal_error',
+];
+const protectedRoute = (): MethodDecorator[] => [ApiBearerAuth(AUTH_OPENAPI_SECURITY.bearer), ApiCookieAuth(AUTH_OPENAPI_SECURITY.cookie)];
+const providerParam = ApiParam({ name: 'provider', description: 'Provider id: `google`, `github`, or a configured OpenID provider id (`GET /auth/providers`).', example: 'google' });
+const returnToQuery = ApiQuery({ name: 'returnTo', required: false, description: 'Path of this app (or URL of an allowed origin) to land on after sign-in.', example: '/settings' });
+
+/**
+ * What every route of the module answers, by controller method. Kept apart from the controllers
+ * so the routes' code stays readable and the description is one table.
+ */
+const ROUTES: Array<[Type, string, MethodDecorator[]]> = [
+  [OAuthController, 'providers', [ApiOperation({ summary: 'List the enabled sign-in providers' }), ApiResponse({ status: 200, type: [SignInProviderSchema] })]],
+  [
+    OAuthController,
+    'start',
+    [
+      ApiOperation({ summary: 'Start a sign-in', description: 'Redirects to the provider with state, PKCE S256 (and nonce for OpenID providers); sets the short-lived HttpOnly transaction cookie.' }),
+      providerParam,
+      returnToQuery,
+      ApiResponse({ status: 302, description: 'To the provider; or to the error page with `?error=provider_error|provider_unavailable` when it cannot be reached.', headers: REDIRECT_HEADERS }),
+      ...errors('unknown_provider', 'rate_limited'),
+    ],
+  ],
+  [
+    OAuthController,
+    'link',
+    [
+      ApiOperation({ summary: 'Connect another provider to the signed-in account', description: 'Like a sign-in, but the callback links the identity to the user (and session) that started it.' }),
+      providerParam,
+      returnToQuery,
+      ...protectedRoute(),
+      ApiResponse({ status: 302, description: 'To the provider.', headers: REDIRECT_HEADERS }),
+      ...errors('unauthorized', 'token_expired', 'unknown_provider', 'rate_limited'),
+    ],
+  ],
+  [
+    OAuthController,
+    'callback',
+    [
+      ApiOperation({
+        summary: 'Finish a sign-in (provider redirect target)',
+        description: `Always a redirect for GET. Success: to the stored \`returnTo\`. ${SESSION_COOKIES} Failure: to the error page with \`?error=<code>\` and no auth cookie; codes: ${CALLBACK_ERROR_CODES.map((c) => `\`${c}\``).join(', ')}. Any other method: 405.`,
+      }),
+      providerParam,
+      ApiQuery({ name: 'state', required: true }),
+      ApiQuery({ name: 'code', required: false }),
+      ApiQuery({ name: 'error', required: false }),
+      ApiQuery({ name: 'iss', required: false, description: 'RFC 9207 issuer identifier; required when the provider announces it.' }),
+      ApiResponse({ status: 302, description: 'To `returnTo` (signed in) or to the error page with `?error=<code>`.', headers: REDIRECT_HEADERS }),
+      ApiResponse({ status: 405, type: AuthErrorBodySchema, description: '`invalid_request`: the callback accepts GET only.' }),
+      ...errors('rate_limited'),
+    ],
+  ],
+  [AccountController, 'me', [ApiOperation({ summary: 'The signed-in user with linked identities' }), ...protectedRoute(), ApiResponse({ status: 200, type: AccountSchema }), ...errors('unauthorized', 'token_expired')]],
+  [
+    AccountController,
+    'unlink',
+    [
+      ApiOperation({ summary: 'Disconnect a provider from the signed-in account' }),
+      providerParam,
+      ...protectedRoute(),
+      ApiResponse({ status: 204, description: 'Disconnected.' }),
+      ...errors('unauthorized', 'token_expired', 'csrf_rejected', 'not_found', 'last_login_method'),
+    ],
+  ],
+  [
+    SessionController,
+    'refresh',
+    [
+      ApiOperation({ summary: 'Rotate the refresh token', description: 'With the refresh cookie (browsers: new cookies are set), or with `{ refreshToken }` in a JSON body (native apps: the new refresh token is in the answer, no cookie).' }),
+      ApiBody({ type: RefreshTokenBodySchema, required: false }),
+      ApiResponse({ status: 200, type: AccessTokenAnswerSchema }),
+      ...errors('invalid_request', 'refresh_token_invalid', 'refresh_token_reused', 'csrf_rejected', 'account_disabled', 'rate_limited'),
+    ],
+  ],
+  [
+    SessionController,
+    'logout',
+    [
+      ApiOperation({ summary: 'Sign out this session', description: 'Authenticated by the access token, the refresh cookie or `{ refreshToken }`; clears the cookies.' }),
+      ApiBody({ type: RefreshTokenBodySchema, required: false }),
+      ApiResponse({ status: 204, description: 'Signed out (also when the session was already gone).' }),
+      ...errors('invalid_request', 'csrf_rejected'),
+    ],
+  ],
+  [SessionController, 'logoutAll', [ApiOperation({ summary: 'Sign out every session of the user' }), ...protectedRoute(), ApiResponse({ status: 204, description: 'Every session revoked.' }), ...errors('unauthorized', 'token_expired', 'csrf_rejected')]],
+  [SessionController, 'list', [ApiOperation({ summary: "The user's live sessions (devices)" }), ...protectedRoute(), ApiResponse({ status: 200, type: [SessionSchema] }), ...errors('unauthorized', 'token_expired')]],
+  [
+    SessionController,
+    'revoke',
+    [
+      ApiOperation({ summary: 'Revoke one session (device) of the user' }),
+      ApiParam({ name: 'id', format: 'uuid' }),
+      ...protectedRoute(),
+      ApiResponse({ status: 204, description: 'Revoked.' }),
+      ...errors('invalid_request', 'unauthorized', 'token_expired', 'csrf_rejected', 'not_found'),
+    ],
+  ],
+  [JwksController, 'jwks', [ApiOperation({ summary: 'Public keys of access tokens (asymmetric signing only)' }), ApiProduces('application/json'), ApiResponse({ status: 200, type: JwksSchema })]],
+];
+
+const EXTRA_ROUTES: Array<[Type, string, MethodDecorator[]]> = [];
+let described = false;
+
+/**
+ * Attaches the module's OpenAPI description (operations, answers, error codes, security) to its
+ * controllers, so `SwaggerModule.createDocument` shows every auth route. Call it before creating
+ * the document; calling it again does nothing.
+ * @example
+ * describeAuthRoutes();
+ * const document = SwaggerModule.createDocument(app, addAuthSecuritySchemes(new DocumentBuilder()).build());
+ * @publicApi
+ */
+export function describeAuthRoutes(): void {
+  if (described) return;
+  described = true;
+  for (const [controller, method, decorators] of [...ROUTES, ...EXTRA_ROUTES]) {
+    const descriptor = Object.getOwnPropertyDescriptor(controller.prototype, method);
+    if (!descriptor) throw new Error(`describeAuthRoutes: ${controller.name}.${method} does not exist`);
+    for (const decorate of decorators) decorate(controller.prototype, method, descriptor);
+  }
+  const controllers = new Set([...ROUTES, ...EXTRA_ROUTES].map(([c]) => c));
+  for (const controller of controllers) {
+    ApiTags(AUTH_OPENAPI_TAG)(controller);
+    ApiExtraModels(AuthErrorBodySchema)(controller);
+  }
+}
+
+/**
+ * Registers a route description from another part of the module (e.g. the login-code hand-off)
+ * before {@link describeAuthRoutes} runs.
+ * @internal
+ */
+export function registerAuthRouteDescription(controller: Type, method: string, decorators: MethodDecorator[]): void {
+  EXTRA_ROUTES.push([controller, method, decorators]);
+}
+
+/**
+ * Adds the security schemes the module's protected routes refer to: `Authorization: Bearer` and
+ * the HttpOnly access cookie.
+ * @param accessCookieName the access cookie's name (`authCookieNames(options).access`)
+ * @default accessCookieName 'sa_at'
+ * @publicApi
+ */
+export function addAuthSecuritySchemes(builder: DocumentBuilder, accessCookieName = 'sa_at'): DocumentBuilder {
+  return builder
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token (`typ: at+jwt`)' }, AUTH_OPENAPI_SECURITY.bearer)
+    .addCookieAuth(accessCookieName, { type: 'apiKey', in: 'cookie', name: accessCookieName, description: 'HttpOnly access-token cookie (browsers)' }, AUTH_OPENAPI_SECURITY.cookie);
+}
