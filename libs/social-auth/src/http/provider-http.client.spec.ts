@@ -87,7 +87,10 @@ describe('ProviderHttpClient (bounded outbound HTTP)', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const { port } = closed.address() as AddressInfo;
     await new Promise((resolve) => closed.close(resolve));
-    const error = await client.request(`http://127.0.0.1:${port}/token?secret=x`).catch((e: unknown) => e as AuthError);
+    const error = (await client.request(`http://127.0.0.1:${port}/token?secret=x`).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as AuthError;
     expect(error.code).toBe('provider_unavailable');
     expect(String((error.cause as Error).message)).not.toContain('secret');
   });
