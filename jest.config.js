@@ -15,6 +15,9 @@ const common = {
 };
 
 module.exports = {
+  // testTimeout is a global option in Jest 30 (ignored inside a project): e2e hooks boot an app on a
+  // fresh database and start fake providers, which takes seconds on a loaded 2-core machine.
+  testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', rootDir: __dirname, testMatch: ['<rootDir>/{src,libs}/**/*.spec.ts'] },
     {
@@ -22,7 +25,6 @@ module.exports = {
       displayName: 'e2e',
       rootDir: __dirname,
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      testTimeout: 30000,
     },
     // Debian's Chromium drives the demo (test/browser); skipped loudly when absent outside CI.
     {
@@ -30,7 +32,6 @@ module.exports = {
       displayName: 'browser',
       rootDir: __dirname,
       testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
-      testTimeout: 60000,
     },
   ],
 };

@@ -79,7 +79,17 @@ export class AccountLinkingService {
    */
   async signIn(identity: VerifiedIdentity, context: LinkingContext = {}): Promise<LocalUser> {
     const clean = cleanIdentity(identity);
-    const outcome = await runWithRetry(this.logger, 'sign-in', () => this.db.transaction((m) => this.resolveSignIn(m, clean)));
+    const attempt = () => runWithRetry(this.logger, 'sign-in', () => this.db.transaction((m) => this.resolveSignIn(m, clean)));
+    let outcome: SignInOutcome;
+    try {
+      outcome = await attempt();
+    } catch (error) {
+      // `account_exists` for a new identity may rest on reads that straddled a concurrent first
+      // sign-in of the same identity committing (its user visible, its identity not yet: READ
+      // COMMITTED reads per statement). Deciding once more from a fresh transaction sees both.
+      if (!(error instanceof AuthError && error.code === 'account_exists')) throw error;
+      outcome = await attempt();
+    }
     const events: AuthEvent[] = [];
     if (outcome.created) events.push(new UserCreatedEvent(outcome.user.id, clean.provider, context));
     if (outcome.linked) events.push(new IdentityLinkedEvent(outcome.user.id, clean.provider, outcome.linked.identityId, outcome.linked.method, context));
