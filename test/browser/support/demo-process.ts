@@ -30,7 +30,8 @@ const DEMO_VARIABLES = [
 ];
 
 /**
- * Spawns `src/main.ts` (TypeScript run directly, like `npm start` minus the build step) with the
+ * Spawns `src/main.ts` (TypeScript run directly, like `npm start` minus the build step, through a
+ * transpile-only require hook with a disk cache: see ts-register-cached.js) with the
  * sandbox identity providers on, a temporary SQLite database and a free port, and resolves once
  * `/health` answers 200. Nothing is printed: the output is kept for error messages.
  */
@@ -50,7 +51,7 @@ export async function startDemo(env: Record<string, string> = {}, timeoutMs = 30
   });
   const child = spawn(
     process.execPath,
-    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'src/main.ts'],
+    ['-r', join(__dirname, 'ts-register-cached.js'), '-r', 'tsconfig-paths/register', 'src/main.ts'],
     {
       cwd: ROOT,
       env: { ...process.env, ...demoEnv, FORCE_COLOR: '0', NO_COLOR: '1', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
