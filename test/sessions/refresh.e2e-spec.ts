@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AuditEvent, AuthSession, RefreshToken, SessionService, UserAccount } from '@app/social-auth';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -132,9 +133,14 @@ describe('refresh tokens on the demo app (SECURITY E1–E4, C9)', () => {
       if (target === RefreshToken && (values as RefreshToken).parentId) throw new Error('injected failure');
       return insert.call(this, target as never, values as never);
     });
-    jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const failed = await refreshWithCookie(t, tokens.refreshToken).expect(500);
     expect(failed.body).toEqual({ statusCode: 500, error: 'internal_error', message: expect.any(String) });
+    // SECURITY I4: the failure is logged without the token or the driver's message.
+    expect(logged).toHaveBeenCalled();
+    const lines = JSON.stringify(logged.mock.calls);
+    expect(lines).not.toContain(tokens.refreshToken);
+    expect(lines).not.toContain('injected failure');
     jest.restoreAllMocks();
     const rows = await tokensOf(t, tokens.sessionId);
     expect(rows).toHaveLength(1);
