@@ -70,7 +70,7 @@ const to = (instance: DemoInstance) => ({ [ROUTE_TO]: instance.name });
     const u = new URL(database.url);
     db = new DataSource({ type: 'postgres', host: u.hostname, port: Number(u.port || 5432), username: decodeURIComponent(u.username) || 'postgres', password: decodeURIComponent(u.password) || undefined, database: u.pathname.slice(1) });
     await db.initialize();
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);

@@ -32,7 +32,7 @@ const DEMO_VARIABLES = [
  * Spawns the demo with `env` on a free port and resolves once `/health` answers 200 (the demo runs
  * its migrations first, so start instances sharing a database one after the other).
  */
-export async function startDemoInstance(name: string, env: Record<string, string>, timeoutMs = 45_000): Promise<DemoInstance> {
+export async function startDemoInstance(name: string, env: Record<string, string>, timeoutMs = 120_000): Promise<DemoInstance> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const demoEnv: Record<string, string> = Object.fromEntries(DEMO_VARIABLES.map((v) => [v, '']));
