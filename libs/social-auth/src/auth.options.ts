@@ -158,7 +158,7 @@ export class ProvidersOptions {
 
 /**
  * Access tokens (JWT) and refresh tokens.
- * Either `secret` (HS256) or `privateKey` (ES256 / EdDSA PEM, JWKS served) must be set.
+ * Either `secret` (HS256) or `privateKey` (ES256 PEM, JWKS served) must be set.
  * @publicApi
  */
 export class TokenOptions {
@@ -171,7 +171,7 @@ export class TokenOptions {
   secret?: string;
 
   /**
-   * PKCS#8 PEM of an EC P-256 or Ed25519 private key; when set, access tokens are signed
+   * PKCS#8 PEM of an EC P-256 private key (ES256); when set, access tokens are signed
    * asymmetrically and the public key is served at `/.well-known/jwks.json`.
    * @default undefined
    */
@@ -436,7 +436,7 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
   }
   const tokens = raw.tokens;
   if (!tokens.secret && !tokens.privateKey) {
-    throw new InvalidAuthOptionsError('Invalid AuthModule option tokens: set tokens.secret (HS256) or tokens.privateKey (ES256/EdDSA)');
+    throw new InvalidAuthOptionsError('Invalid AuthModule option tokens: set tokens.secret (HS256) or tokens.privateKey (ES256)');
   }
   const appUrl = raw.appUrl.replace(/\/+$/, '');
   const appOrigin = new URL(appUrl).origin;
