@@ -245,5 +245,5 @@ describe('generic OIDC: discovery (SECURITY B8)', () => {
     } finally {
       await fresh.close();
     }
-  });
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { safeEqual } from '../../transaction/passport-state.store';
+import { checkIdTokenClaims } from '../oidc/id-token-claims';
 import { cleanEmail, cleanText, cleanUrl } from '../profile-values';
 import type { VerifiedIdentity } from '../verified-identity';
 
@@ -8,8 +8,6 @@ import type { VerifiedIdentity } from '../verified-identity';
  * @internal
  */
 
-/** OIDC Core §2: `sub` is at most 255 ASCII characters; we also refuse spaces and controls. */
-const SUBJECT = /^[\x21-\x7e]{1,255}$/;
 const MAX_NAME = 200;
 
 /** What the claim checks need to know. @internal */
@@ -34,12 +32,10 @@ export interface GoogleClaimExpectations {
  * @internal
  */
 export function checkGoogleClaims(claims: Record<string, unknown>, expected: GoogleClaimExpectations): string | undefined {
-  const { aud, azp, nonce, sub, hd } = claims;
-  if (Array.isArray(aud) ? aud.length !== 1 || aud[0] !== expected.clientId : aud !== expected.clientId) return 'aud';
-  if (azp !== undefined && azp !== expected.clientId) return 'azp';
-  if (expected.nonce === undefined || typeof nonce !== 'string' || !safeEqual(nonce, expected.nonce)) return 'nonce';
-  if (typeof sub !== 'string' || !SUBJECT.test(sub)) return 'sub';
-  if (expected.hostedDomain !== undefined && hd !== expected.hostedDomain) return 'hd';
+  // The OpenID checks every provider shares (aud, azp, nonce, sub), then Google's hosted domain.
+  const refused = checkIdTokenClaims(claims, expected);
+  if (refused) return refused;
+  if (expected.hostedDomain !== undefined && claims.hd !== expected.hostedDomain) return 'hd';
   return undefined;
 }
 

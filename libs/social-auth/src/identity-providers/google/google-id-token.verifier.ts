@@ -1,13 +1,8 @@
-import { errors as joseErrors, jwtVerify } from 'jose';
-import { AuthError } from '../../errors/auth.error';
 import type { Clock } from '../../tokens/clock';
 import type { RemoteJwks } from '../remote-jwks';
-import { checkGoogleClaims } from './google-claims';
+import { OidcIdTokenVerifier } from '../oidc/id-token.verifier';
 
-/** Seconds of clock skew tolerated on `exp`, `nbf` and `iat`. @internal */
-export const ID_TOKEN_CLOCK_TOLERANCE = 60;
-/** An ID token issued longer ago than this (seconds) is refused: it was minted for another login. @internal */
-export const ID_TOKEN_MAX_AGE = 600;
+export { ID_TOKEN_CLOCK_TOLERANCE, ID_TOKEN_MAX_AGE } from '../oidc/id-token.verifier';
 
 /** The configuration an ID token is checked against. @internal */
 export interface IdTokenExpectations {
@@ -17,7 +12,8 @@ export interface IdTokenExpectations {
 }
 
 /**
- * Verifies Google ID tokens from the token response (OIDC Core §3.1.3.7).
+ * Verifies Google ID tokens from the token response (OIDC Core §3.1.3.7) with the verifier every
+ * OpenID provider shares (`OidcIdTokenVerifier`), configured for Google.
  *
  * Invariants (SECURITY B1–B7):
  * - Signature: RS256 only (`none`, HS256, ES256, a missing `alg` are refused by the allowlist),
@@ -31,37 +27,18 @@ export interface IdTokenExpectations {
  *   Nothing of the token or its claims is put in the error.
  * @internal
  */
-export class GoogleIdTokenVerifier {
-  constructor(
-    private readonly expected: IdTokenExpectations,
-    private readonly jwks: RemoteJwks,
-    private readonly clock: Clock,
-  ) {}
-
-  /** The verified claims; throws `AuthError` otherwise. */
-  async verify(idToken: string, nonce: string | undefined): Promise<Record<string, unknown>> {
-    let claims: Record<string, unknown>;
-    try {
-      const result = await jwtVerify(idToken, this.jwks.getKey, {
-        issuer: this.expected.issuer,
-        audience: this.expected.clientId,
+export class GoogleIdTokenVerifier extends OidcIdTokenVerifier {
+  constructor(expected: IdTokenExpectations, jwks: RemoteJwks, clock: Clock) {
+    // Google is an OpenID provider with its own endpoints: the shared verifier, RS256 only, plus `hd`.
+    super(
+      {
+        issuer: expected.issuer,
+        clientId: expected.clientId,
         algorithms: ['RS256'],
-        clockTolerance: ID_TOKEN_CLOCK_TOLERANCE,
-        maxTokenAge: ID_TOKEN_MAX_AGE,
-        requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat'],
-        currentDate: this.clock.now(),
-      });
-      claims = result.payload as Record<string, unknown>;
-    } catch (error) {
-      if (error instanceof AuthError) throw error;
-      throw new AuthError('invalid_id_token', { cause: new Error(`ID token refused (${joseCode(error)})`) });
-    }
-    const refused = checkGoogleClaims(claims, { clientId: this.expected.clientId, nonce, hostedDomain: this.expected.hostedDomain });
-    if (refused) throw new AuthError('invalid_id_token', { cause: new Error(`ID token claim refused (${refused})`) });
-    return claims;
+        extraCheck: (claims) => (expected.hostedDomain !== undefined && claims.hd !== expected.hostedDomain ? 'hd' : undefined),
+      },
+      jwks.getKey,
+      clock,
+    );
   }
-}
-
-function joseCode(error: unknown): string {
-  return error instanceof joseErrors.JOSEError ? error.code : error instanceof Error ? error.name : 'error';
 }
