@@ -7,11 +7,13 @@
  *   npm run bench -- --quick          # short runs and 1k users only, to check the harness (not for comparison)
  *   npm run bench -- --quick --scale  # quick, but with the 1M-user point
  *   npm run bench -- --only=guard,memory --no-write   # some suites; results to bench/results/*.tmp only
+ *   npm run bench -- --render=bench/results/latest.json  # rewrite BENCHMARKS.md's tables from saved results
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { machineInfo } from './lib/machine';
 import { writeReport } from './lib/report';
+import { calibrationSuite } from './suites/calibration';
 import { guardSuite } from './suites/guard';
 import { memorySuite } from './suites/memory';
 import { microSuite } from './suites/micro';
@@ -24,9 +26,10 @@ import { sqlShapesSuite } from './suites/sql-shapes';
 const REFRESH_VARIANTS = [
   { label: 'shipped', patches: [] },
   { label: 'proposed', patches: ['keyobject', 'short-rotation'] },
+  { label: 'proposed, synchronous_commit=off', patches: ['keyobject', 'short-rotation'], synchronousCommit: 'off' as const },
 ];
 
-const SUITES = ['micro', 'guard', 'refresh', 'signin', 'sql', 'scale', 'memory'] as const;
+const SUITES = ['calibration', 'micro', 'guard', 'refresh', 'signin', 'sql', 'scale', 'memory'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 interface Args {
@@ -34,6 +37,7 @@ interface Args {
   scale: boolean;
   quick: boolean;
   write: boolean;
+  render?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -42,6 +46,7 @@ function parseArgs(argv: string[]): Args {
     if (arg === '--scale') args.scale = true;
     else if (arg === '--quick') args.quick = true;
     else if (arg === '--no-write') args.write = false;
+    else if (arg.startsWith('--render=')) args.render = arg.slice(9);
     else if (arg.startsWith('--only=')) {
       const names = arg.slice(7).split(',').filter(Boolean);
       for (const n of names) if (!SUITES.includes(n as SuiteName)) throw new Error(`unknown suite ${n}; one of ${SUITES.join(', ')}`);
@@ -53,7 +58,7 @@ function parseArgs(argv: string[]): Args {
 
 export type SuiteOutcome<T> = { ok: true; seconds: number; result: T } | { ok: false; seconds: number; error: string };
 
-async function attempt<T>(name: string, work: () => Promise<T>): Promise<SuiteOutcome<T>> {
+async function attemptSuite<T>(name: string, work: () => Promise<T>): Promise<SuiteOutcome<T>> {
   process.stderr.write(`\n== ${name}\n`);
   const started = Date.now();
   try {
@@ -71,37 +76,52 @@ async function attempt<T>(name: string, work: () => Promise<T>): Promise<SuiteOu
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.render) {
+    writeReport(JSON.parse(readFileSync(resolve(args.render), 'utf8')) as Record<string, unknown>);
+    process.stderr.write(`BENCHMARKS.md rendered from ${args.render}\n`);
+    return;
+  }
   const q = args.quick;
   const started = Date.now();
   const machine = await machineInfo();
   const results: Record<string, unknown> = { machine, args: { only: [...args.only], scale: args.scale, quick: args.quick } };
+  const dir = resolve(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const output = resolve(dir, args.write ? 'latest.json' : 'last-no-write.json.tmp');
+  // Saved after every suite, so an interrupted run keeps what it measured (--render can show it).
+  const save = () => writeFileSync(output, `${JSON.stringify({ ...results, totalSeconds: (Date.now() - started) / 1000 }, null, 2)}\n`);
+  const attempt = async <T>(key: SuiteName, name: string, work: () => Promise<T>): Promise<void> => {
+    results[key] = await attemptSuite(name, work);
+    save();
+  };
+  if (args.only.has('calibration')) {
+    await attempt('calibration', 'calibration (bare HTTP, bare PostgreSQL)', () => calibrationSuite({ seconds: q ? 1 : 3 }));
+  }
   if (args.only.has('micro')) {
-    results.micro = await attempt('token and guard CPU (in-process)', () => microSuite({ iterations: q ? 1000 : 4000 }));
+    await attempt('micro', 'token and guard CPU (in-process)', () => microSuite({ iterations: q ? 1000 : 4000 }));
   }
   if (args.only.has('guard')) {
-    results.guard = await attempt('guard overhead', () => guardSuite({ rounds: q ? 2 : 5, roundSeconds: q ? 2 : 4, warmupSeconds: q ? 1 : 3, connections: 16 }));
+    await attempt('guard', 'guard overhead', () => guardSuite({ rounds: q ? 2 : 4, roundSeconds: q ? 2 : 4, warmupSeconds: q ? 1 : 2, connections: 16 }));
   }
   if (args.only.has('refresh')) {
-    results.refresh = await attempt('refresh rotation', () => refreshSuite({ concurrencies: [1, 16, 64], seconds: q ? 2 : 6, variants: REFRESH_VARIANTS }));
+    await attempt('refresh', 'refresh rotation', () => refreshSuite({ concurrencies: [1, 16, 64], seconds: q ? 2 : 5, variants: REFRESH_VARIANTS }));
   }
   if (args.only.has('signin')) {
-    results.signin = await attempt('sign-in cost', () => signInSuite({ seconds: q ? 2 : 6, concurrency: 8 }));
+    await attempt('signin', 'sign-in cost', () => signInSuite({ seconds: q ? 2 : 6, concurrency: 8 }));
   }
   if (args.only.has('sql')) {
-    results.sql = await attempt('sign-in SQL shapes (database only)', () => sqlShapesSuite({ seconds: q ? 2 : 5, concurrencies: [1, 8], users: 10_000 }));
+    await attempt('sql', 'sign-in SQL shapes (database only)', () => sqlShapesSuite({ seconds: q ? 2 : 5, concurrencies: [1, 8], users: 10_000 }));
   }
   if (args.only.has('scale')) {
-    results.scale = await attempt('scale', () =>
-      scaleSuite({ sizes: q && !args.scale ? [1_000] : [1_000, 1_000_000], rounds: q ? 2 : 6, lookupsPerRound: q ? 100 : 300, signInsPerRound: q ? 10 : 40 }),
+    await attempt('scale', 'scale', () =>
+      scaleSuite({ sizes: q && !args.scale ? [1_000] : [1_000, 1_000_000], rounds: q ? 2 : 4, lookupsPerRound: q ? 100 : 300, signInsPerRound: q ? 10 : 40 }),
     );
   }
   if (args.only.has('memory')) {
-    results.memory = await attempt('memory', () => memorySuite({ requests: q ? 20_000 : 100_000, warmup: q ? 5_000 : 10_000, sessions: 1_000, connections: 16 }));
+    await attempt('memory', 'memory', () => memorySuite({ requests: q ? 20_000 : 100_000, warmup: q ? 5_000 : 10_000, sessions: 1_000, connections: 16 }));
   }
   results.totalSeconds = (Date.now() - started) / 1000;
-  const dir = resolve(__dirname, 'results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(resolve(dir, args.write ? 'latest.json' : 'last-no-write.json.tmp'), `${JSON.stringify(results, null, 2)}\n`);
+  save();
   if (args.write) writeReport(results);
   process.stderr.write(`\nbench finished in ${Math.round((Date.now() - started) / 1000)} s${args.write ? '; BENCHMARKS.md updated' : ''}\n`);
 }

@@ -12,6 +12,12 @@ export interface BenchServerConfig {
   /** Size of the TypeORM (pg) pool. */
   poolSize: number;
   google?: { issuer: string; authorizationURL: string; tokenURL: string; userInfoURL: string; jwksURL: string; discoveryURL: string; clientId: string; clientSecret: string };
+  /**
+   * `synchronous_commit` of the app's connections; 'off' trades the durability of the last few
+   * hundred milliseconds of commits on a server crash for not waiting on a WAL flush per commit.
+   * @default the server's setting (on)
+   */
+  synchronousCommit?: 'on' | 'off';
   /** Proposed fixes to apply to the kit's own services (bench/servers/patches.ts): 'keyobject', 'token-cache', 'short-rotation'. */
   patches?: string[];
   github?: { authorizationURL: string; tokenURL: string; apiURL: string; clientId: string; clientSecret: string };

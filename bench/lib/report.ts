@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SuiteOutcome } from '../main';
+import type { CalibrationResult } from '../suites/calibration';
 import type { GuardResult, GuardRoute } from '../suites/guard';
 import type { MemoryResult } from '../suites/memory';
 import type { MicroResult } from '../suites/micro';
@@ -40,6 +41,20 @@ function machine(m: MachineInfo, totalSeconds: number, args: { only: string[]; s
     `Node ${m.node}, PostgreSQL ${m.postgres}, NestJS ${v['@nestjs/core']} (express ${v.express}), @nestjs/jwt ${v['@nestjs/jwt']} (jsonwebtoken ${v.jsonwebtoken}),`,
     `@nestjs/passport ${v['@nestjs/passport']} (passport ${v.passport}, passport-jwt ${v['passport-jwt']}), TypeORM ${v.typeorm} (pg ${v.pg}), autocannon ${v.autocannon}.`,
     `Suites: ${args.only.join(', ')}${args.scale ? ' (with the 1M-user point)' : ''}${args.quick ? ', **quick mode (short runs, not for comparison)**' : ''}; ${Math.round(totalSeconds)} s in total.`,
+  ].join('\n');
+}
+
+function calibration(r: CalibrationResult): string {
+  return [
+    `### 0. This machine`,
+    '',
+    `What the machine does before NestJS or the kit add anything (same processes layout: load generator and server in separate processes):`,
+    '',
+    table(
+      ['probe', 'concurrency', 'per second', 'p50 ms'],
+      [['bare Node `http` server, small JSON', 16, fmt(r.rawHttp.rps), ms(r.rawHttp.p50)], ...r.pg.map((p) => [`PostgreSQL \`${p.statement}\` (pool of 10)`, p.concurrency, fmt(p.perSecond), ms(p.p50)])],
+    ),
+    '',
   ].join('\n');
 }
 
@@ -221,13 +236,57 @@ function memory(r: MemoryResult): string {
   ].join('\n');
 }
 
+function outcome<T>(results: Record<string, unknown>, key: string): T | undefined {
+  const o = results[key] as SuiteOutcome<T> | undefined;
+  return o && o.ok ? o.result : undefined;
+}
+
+/** One line per target of issue 8, computed from this run. */
+function targets(results: Record<string, unknown>): string {
+  const rows: Array<[string, string, string, string]> = [];
+  const missing = (what: string, target: string): [string, string, string, string] => [what, target, 'not measured in this run', '—'];
+  const g = outcome<GuardResult>(results, 'guard');
+  if (g) {
+    const kit = g.routes.find((x) => x.route === 'kit')!;
+    const fixed = g.routes.find((x) => x.route === 'kit-fixed')!;
+    const passport = g.routes.find((x) => x.route === 'passport')!;
+    rows.push(['1 guard: protected/public throughput', `≥ ${TARGETS.guardRatio}`, `${kit.ratio.toFixed(3)} (proposed fixes: ${fixed.ratio.toFixed(3)})`, yes(kit.ratio >= TARGETS.guardRatio)]);
+    rows.push(['1 guard vs `AuthGuard(\'jwt\')`', 'faster', `${(kit.rps / passport.rps).toFixed(2)}× its req/s (proposed fixes: ${(fixed.rps / passport.rps).toFixed(2)}×)`, yes(kit.rps > passport.rps)]);
+  } else rows.push(missing('1 guard', `≥ ${TARGETS.guardRatio}, faster than passport-jwt`));
+  const r = outcome<RefreshResult>(results, 'refresh');
+  if (r) {
+    const best = (variant: string) => Math.max(...r.levels.filter((l) => l.variant === variant).map((l) => l.perSecond));
+    rows.push(['2 refresh rotations/s (best of c=1/16/64)', `≥ ${TARGETS.refreshPerSecond.toLocaleString('en-US')}`, `${fmt(best('shipped'))} (proposed fixes: ${fmt(best('proposed'))})`, yes(best('shipped') >= TARGETS.refreshPerSecond)]);
+    rows.push(['2 lost or duplicated successors', '0', `${r.levels.reduce((n, l) => n + l.integrity.lostSuccessors + l.integrity.duplicatedSuccessors, 0)} (all checks: ${r.levels.every((l) => l.integrity.ok) ? 'pass' : 'FAIL'})`, yes(r.levels.every((l) => l.integrity.ok))]);
+  } else rows.push(missing('2 refresh', `≥ ${TARGETS.refreshPerSecond}/s, 0 lost/duplicated`));
+  const s = outcome<SignInResult>(results, 'signin');
+  if (s) {
+    rows.push(['3 SQL statements, returning user sign-in', `≤ ${TARGETS.returningSignInStatements}`, `${s.sql.googleReturning.count} (${s.sql.googleReturning.dataStatements} without BEGIN/COMMIT)`, yes(s.sql.googleReturning.count <= TARGETS.returningSignInStatements)]);
+    rows.push(['3 SQL statements, new user sign-in', 'reported', `${s.sql.googleNew.count} (${s.sql.googleNew.dataStatements} without BEGIN/COMMIT)`, '—']);
+    const top = Math.max(...s.loads.map((l) => l.perSecond));
+    rows.push(['3 complete sign-ins/s', 'reported', `up to ${fmt(top)}`, '—']);
+  } else rows.push(missing('3 sign-in', `≤ ${TARGETS.returningSignInStatements} statements`));
+  const sc = outcome<ScaleResult>(results, 'scale');
+  if (sc && sc.points.length > 1) {
+    const [a, b] = [sc.points[0], sc.points[sc.points.length - 1]];
+    const flat = b.lookup.p50 <= a.lookup.p50 * 1.5 + 0.1 && b.signIn.p50 <= a.signIn.p50 * 1.25 + 0.5;
+    rows.push([`4 scale ${a.users.toLocaleString('en-US')} → ${b.users.toLocaleString('en-US')} users`, 'flat', `lookup p50 ${ms(a.lookup.p50)} → ${ms(b.lookup.p50)} ms, sign-in p50 ${fmt(a.signIn.p50, 1)} → ${fmt(b.signIn.p50, 1)} ms`, yes(flat)]);
+  } else rows.push(missing('4 scale 1k → 1M', 'flat'));
+  const m = outcome<MemoryResult>(results, 'memory');
+  if (m) {
+    rows.push(['5 memory over 100k guarded requests', `heap ≤ +${m.bounds.heapGrowth / MiB} MiB, RSS ≤ +${m.bounds.rssGrowth / MiB} MiB`, `heap ${fmt(m.heapGrowth / MiB, 2)} MiB, RSS ${fmt(m.rssGrowth / MiB, 1)} MiB`, yes(m.met)]);
+  } else rows.push(missing('5 memory', 'bounded'));
+  return ['### Targets', '', table(['target', 'goal', 'this run', ''], rows), ''].join('\n');
+}
+
 export function renderResults(results: Record<string, unknown>): string {
-  const parts: string[] = [machine(results.machine as MachineInfo, results.totalSeconds as number, results.args as { only: string[]; scale: boolean; quick: boolean }), ''];
+  const parts: string[] = [machine(results.machine as MachineInfo, results.totalSeconds as number, results.args as { only: string[]; scale: boolean; quick: boolean }), '', targets(results)];
   const section = <T>(key: string, title: string, render: (r: T) => string) => {
     const outcome = results[key] as SuiteOutcome<T> | undefined;
     if (!outcome) return;
     parts.push(outcome.ok ? render(outcome.result) : failed(title, outcome));
   };
+  section<CalibrationResult>('calibration', '0. This machine', calibration);
   section<GuardResult>('guard', '1. Guard overhead', guard);
   section<MicroResult>('micro', '1b. Token and guard CPU', micro);
   section<RefreshResult>('refresh', '2. Refresh rotation', refresh);

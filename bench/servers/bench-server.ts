@@ -37,7 +37,7 @@ class BenchAppModule {
           migrationsRun: false,
           logger: sql,
           retryAttempts: 0,
-          extra: { max: config.poolSize },
+          extra: { max: config.poolSize, ...(config.synchronousCommit ? { options: `-c synchronous_commit=${config.synchronousCommit}` } : {}) },
         }),
         // The host owns throttling; the benchmarks measure the auth path, not the rate limiter.
         ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: 1_000_000_000 }], skipIf: () => true }),
@@ -89,7 +89,12 @@ async function main(): Promise<void> {
       .then((result) => reply({ ok: true, result }))
       .catch((error: Error) => reply({ ok: false, error: error?.message ?? String(error) }));
   });
-  const shutdown = () => void close(app).finally(() => process.exit(0));
+  let closing = false;
+  const shutdown = () => {
+    if (closing) return;
+    closing = true;
+    void close(app).finally(() => process.exit(0));
+  };
   process.once('SIGTERM', shutdown);
   process.once('disconnect', shutdown);
   process.send?.({ ready: true, port });

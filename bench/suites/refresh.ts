@@ -38,6 +38,7 @@ export interface RefreshLevel {
 export interface RefreshVariant {
   label: string;
   patches: string[];
+  synchronousCommit?: 'on' | 'off';
 }
 
 export interface RefreshResult {
@@ -62,7 +63,7 @@ interface VariantServer {
 async function startVariant(variant: RefreshVariant, index: number, poolSize: number): Promise<VariantServer> {
   const db = `bench_refresh_${index}`;
   const url = await freshDatabase(db);
-  const server = await startBenchServer(url, { poolSize, patches: variant.patches });
+  const server = await startBenchServer(url, { poolSize, patches: variant.patches, synchronousCommit: variant.synchronousCommit });
   const refreshUrl = `${server.url}/auth/refresh`;
   const origin = server.url;
   const refreshOnce = async (token: string): Promise<string> => {
