@@ -1,8 +1,9 @@
 /*
  * A real browser signs in. Debian's Chromium (never a downloaded one) drives the demo exactly as
- * `npm start` runs it on a fresh machine: `src/main.ts` in a child process, a new SQLite file, no
- * provider credentials, so the sandbox serves the testing kit's fake Google and GitHub with their
- * consent pages. Each step leaves a screenshot in test-artifacts/browser/.
+ * `npm start` runs it on a fresh machine: `src/main.ts` in a child process, a new empty database
+ * (SQLite, or a fresh one on the server DATABASE_URL names, so CI's three runs each cover one),
+ * no provider credentials, so the sandbox serves the testing kit's fake Google and GitHub with
+ * their consent pages. Each step leaves a screenshot in test-artifacts/browser/.
  *
  * The sandbox approves as fixed accounts (Google: Alice, GitHub: Octo Cat, different emails), so
  * the account is created with GitHub, Google is connected to it, and a later "Sign in with Google"
@@ -11,6 +12,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cookie, Locator, Page, Response } from 'playwright-core';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { browserSuiteEnabled, FreshBrowser, launchFreshChromium } from './support/chromium';
 import { DemoProcess, startDemo } from './support/demo-process';
 import { auditPage, CookieLedger, scriptVisibleState, secretsOnAppUrls, tabToFirstControl, UrlRecorder } from './support/page-checks';
@@ -33,6 +35,7 @@ interface Me {
 }
 
 describeBrowser('a real browser signs in (Chromium + sandbox Google and GitHub)', () => {
+  let database: TestDatabase | undefined;
   let demo: DemoProcess | undefined;
   let browser: FreshBrowser | undefined;
   let page: Page;
@@ -44,7 +47,11 @@ describeBrowser('a real browser signs in (Chromium + sandbox Google and GitHub)'
 
   beforeAll(async () => {
     resetArtifacts();
-    const [started, launched] = await Promise.allSettled([startDemo({}, 75_000), launchFreshChromium()]);
+    const boot = async () => {
+      database = await createTestDatabase();
+      return startDemo({ databaseUrl: database.url, timeoutMs: 75_000 });
+    };
+    const [started, launched] = await Promise.allSettled([boot(), launchFreshChromium()]);
     if (started.status === 'fulfilled') demo = started.value;
     if (launched.status === 'fulfilled') browser = launched.value;
     const failures = [launched, started].filter((r) => r.status === 'rejected').map((r) => String((r.reason as Error)?.message ?? r.reason));
@@ -60,7 +67,8 @@ describeBrowser('a real browser signs in (Chromium + sandbox Google and GitHub)'
     if (demo) writeFileSync(join(ARTIFACTS_DIR, 'demo-output.log'), demo.output());
     await browser?.close();
     await demo?.stop();
-  }, 15_000);
+    await database?.drop();
+  }, 20_000);
 
   const app = (path = '/') => `${demo!.url}${path}`;
   const appOrigin = () => new URL(demo!.url).origin;

@@ -29,13 +29,23 @@ const DEMO_VARIABLES = [
   'AUTH_SANDBOX', 'AUTH_TRUST_PROXY',
 ];
 
+/** Options of {@link startDemo}. */
+export interface StartDemoOptions {
+  /** `DATABASE_URL` of an existing, empty database; default: a new SQLite file in a temp dir. */
+  databaseUrl?: string;
+  /** More demo variables (they win over the defaults). */
+  env?: Record<string, string>;
+  /** How long to wait for `/health`. */
+  timeoutMs?: number;
+}
+
 /**
  * Spawns `src/main.ts` (TypeScript run directly, like `npm start` minus the build step, through a
  * transpile-only require hook with a disk cache: see ts-register-cached.js) with the
- * sandbox identity providers on, a temporary SQLite database and a free port, and resolves once
+ * sandbox identity providers on, a fresh database (SQLite unless given) and a free port, and resolves once
  * `/health` answers 200. Nothing is printed: the output is kept for error messages.
  */
-export async function startDemo(env: Record<string, string> = {}, timeoutMs = 30_000): Promise<DemoProcess> {
+export async function startDemo({ databaseUrl, env = {}, timeoutMs = 30_000 }: StartDemoOptions = {}): Promise<DemoProcess> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'social-auth-browser-'));
   const url = `http://localhost:${port}`;
@@ -45,7 +55,7 @@ export async function startDemo(env: Record<string, string> = {}, timeoutMs = 30
     PORT: String(port),
     HOST: '127.0.0.1',
     APP_URL: url,
-    DATABASE_URL: `sqlite:${join(dir, 'demo.sqlite')}`,
+    DATABASE_URL: databaseUrl ?? `sqlite:${join(dir, 'demo.sqlite')}`,
     AUTH_SANDBOX: 'true',
     ...env,
   });
