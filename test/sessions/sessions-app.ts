@@ -6,6 +6,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AuthModule, AuthModuleOptions, AuthenticatedUser, CurrentUser, Public } from '@app/social-auth';
 import { databaseOptions } from '../../src/config/database.config';
+import { reservePort } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 /** Routes of a tiny host app: protected GET/POST/DELETE and one public route. */
@@ -99,16 +100,4 @@ export async function createSessionsApp(options: Omit<Partial<AuthModuleOptions>
     await database.drop();
     throw error;
   }
-}
-
-async function reservePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }

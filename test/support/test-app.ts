@@ -68,7 +68,8 @@ export async function createTestApp(env: Record<string, string | undefined> = {}
   }
 }
 
-async function reservePort(): Promise<number> {
+/** A free loopback port, for an app whose APP_URL must be known before it listens. */
+export async function reservePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
     const srv = createServer();
