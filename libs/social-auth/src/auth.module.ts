@@ -10,6 +10,8 @@ import { JwksController } from './controllers/jwks.controller';
 import { OAuthController } from './controllers/oauth.controller';
 import { OAuthFlowService } from './controllers/oauth-flow.service';
 import { SessionController } from './controllers/session.controller';
+import { HandoffController } from './handoff/handoff.controller';
+import { HandoffService } from './handoff/handoff.service';
 import { AuthDatabase } from './database/auth-database';
 import { AUTH_ENTITIES } from './entities';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
@@ -29,7 +31,7 @@ import { SingleUseStore } from './transaction/single-use.store';
 import { TypeOrmSingleUseStore } from './transaction/typeorm-single-use.store';
 
 /** Controllers whose routes live under `routePrefix` (default `auth`). */
-const PREFIXED_CONTROLLERS: Type[] = [AccountController, SessionController, OAuthController];
+const PREFIXED_CONTROLLERS: Type[] = [AccountController, SessionController, HandoffController, OAuthController];
 
 /**
  * Puts the prefixed controllers under the configured `routePrefix`. Decorators run before the
@@ -63,6 +65,7 @@ const CORE_PROVIDERS: Provider[] = [
   OAuthTransactionService,
   IdentityProviderRegistry,
   OAuthFlowService,
+  HandoffService,
 ];
 
 const EXPORTS = [AUTH_OPTIONS, AuthDatabase, Clock, AccessTokenService, SessionService, AuthCookies, JwtAuthGuard, AuthUserStore, AuthEvents, AccountLinkingService, AccountService, SingleUseStore, IdentityProviderRegistry];
@@ -70,7 +73,7 @@ const EXPORTS = [AUTH_OPTIONS, AuthDatabase, Clock, AccessTokenService, SessionS
 // Order matters: controllers with fixed paths (/auth/me, /auth/providers, /auth/sessions, …) are
 // registered before the OAuth controller's /auth/:provider routes so a fixed path never reads as a
 // provider id.
-const CONTROLLERS: Type[] = [AccountController, SessionController, JwksController, OAuthController];
+const CONTROLLERS: Type[] = [AccountController, SessionController, JwksController, HandoffController, OAuthController];
 
 /**
  * Social login for a Nest monolith: Google and GitHub sign-in (Authorization Code + PKCE),

@@ -8,6 +8,7 @@ import {
   IsString,
   Matches,
   Max,
+  MaxLength,
   Min,
   MinLength,
   ValidateNested,
@@ -272,6 +273,19 @@ export class TransactionOptions {
   ttl?: number;
 }
 
+/** Login-code hand-off to SPAs and native apps (`code_challenge` at the start, `POST /<prefix>/token`). @publicApi */
+export class HandoffOptions {
+  /**
+   * Extra landing URLs for hand-off flows only, matched exactly: a native app's redirect URI
+   * such as `com.example.app:/oauth` or a claimed `https` link. Each must be an absolute URL
+   * without credentials or fragment (`javascript:`, `data:`, `file:`, `blob:` and `vbscript:` are
+   * refused). Cookie sign-ins never land on them; other `returnTo` values follow the usual policy.
+   * @default []
+   */
+  @IsOptional() @IsArray() @IsString({ each: true }) @MaxLength(2048, { each: true })
+  redirectUris?: string[];
+}
+
 /** Account linking policy. @publicApi */
 export class LinkingOptions {
   /**
@@ -388,6 +402,10 @@ export class AuthModuleOptions {
   @IsOptional() @ValidateNested() @Type(() => LinkingOptions)
   linking?: LinkingOptions;
 
+  /** @default {} (no extra hand-off landing URL) */
+  @IsOptional() @ValidateNested() @Type(() => HandoffOptions)
+  handoff?: HandoffOptions;
+
   /** @default {} */
   @IsOptional() @ValidateNested() @Type(() => HttpOptions)
   http?: HttpOptions;
@@ -417,6 +435,7 @@ export interface ResolvedAuthOptions {
   cookies: DeepRequired<CookieOptions>;
   transaction: DeepRequired<TransactionOptions>;
   linking: DeepRequired<LinkingOptions>;
+  handoff: DeepRequired<HandoffOptions>;
   http: DeepRequired<HttpOptions>;
 }
 
@@ -502,8 +521,12 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
       maxAuthAgeForLink: raw.linking?.maxAuthAgeForLink ?? 3600,
       audit: raw.linking?.audit ?? false,
     },
+    handoff: { redirectUris: [...(raw.handoff?.redirectUris ?? [])] },
     http: { timeoutMs: raw.http?.timeoutMs ?? 10000, maxResponseBytes: raw.http?.maxResponseBytes ?? 1024 * 1024 },
   };
+  for (const uri of resolved.handoff.redirectUris) {
+    if (!isHandoffRedirectUri(uri)) throw new InvalidAuthOptionsError(`Invalid AuthModule option handoff.redirectUris: ${JSON.stringify(uri.slice(0, 80))} is not an absolute URL without credentials or fragment`);
+  }
   if (resolved.tokens.refreshAbsoluteTtl < resolved.tokens.refreshIdleTtl) {
     throw new InvalidAuthOptionsError('Invalid AuthModule option tokens.refreshAbsoluteTtl: must be at least tokens.refreshIdleTtl');
   }
@@ -518,6 +541,20 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
     }
   }
   return resolved;
+}
+
+const UNSAFE_SCHEMES = new Set(['javascript:', 'data:', 'file:', 'blob:', 'vbscript:']);
+
+/** An absolute URL of a safe scheme, as written (no normalisation), without credentials or fragment. */
+function isHandoffRedirectUri(uri: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  if (!/^[a-z][a-z0-9+.-]*:[^\s\u0000-\u001f\\#]+$/i.test(uri)) return false;
+  try {
+    const url = new URL(uri);
+    return !UNSAFE_SCHEMES.has(url.protocol) && !url.username && !url.password && !url.hash;
+  } catch {
+    return false;
+  }
 }
 
 function providerEndpoints(o: ResolvedAuthOptions): Array<[string, string]> {

@@ -7,6 +7,7 @@ export {
   CookieOptions,
   GithubProviderOptions,
   GoogleProviderOptions,
+  HandoffOptions,
   HttpOptions,
   LinkingOptions,
   ProvidersOptions,
@@ -47,6 +48,9 @@ export type { LocalUser, NewLocalUser } from './linking/user-store.port';
 export { TypeOrmUserStore } from './linking/typeorm-user.store';
 export { canonicalEmail } from './linking/canonical-email';
 export { AccountController } from './controllers/account.controller';
+export { LoginCodeExchangeBody } from './handoff/handoff.controller';
+export type { LoginCodeExchangeAnswer } from './handoff/handoff.controller';
+export type { HandoffClient } from './handoff/login-code';
 export {
   AUTH_EVENTS,
   AccountDisabledEvent,
@@ -83,6 +87,7 @@ export {
   AuthErrorBodySchema,
   JwksSchema,
   LinkedIdentitySchema,
+  LoginCodeExchangeBodySchema,
   RefreshTokenBodySchema,
   SessionSchema,
   SignInProviderSchema,

@@ -8,6 +8,8 @@ import { AuthErrorCode } from '../errors/auth-error-codes';
 import { AuthError } from '../errors/auth.error';
 import { AuthEvents } from '../events/auth-events.service';
 import { JwtAuthGuard } from '../guards/jwt-auth.guard';
+import { HandoffService } from '../handoff/handoff.service';
+import { parseHandoffQuery, withLoginCode } from '../handoff/login-code';
 import { IdentityProviderRegistry } from '../identity-providers/identity-provider.registry';
 import type { OAuthIdentityProvider } from '../identity-providers/oauth-identity-provider';
 import { runStrategy } from '../identity-providers/passport-runner';
@@ -36,7 +38,9 @@ import { checkCallbackQuery, issuerMatches } from './oauth-callback.checks';
  * - A failure answers `302 <errorRedirect>?error=<code>` with a fixed code; no auth cookie is set
  *   and no user, identity or session is written (sessions open only after linking succeeded).
  * - Success lands on the transaction's `returnTo`, never on anything from the callback query,
- *   so the final `Location` carries no code, state or token.
+ *   so the final `Location` carries no code, state or token. A hand-off flow (`code_challenge` at
+ *   the start) appends only `login_code`, a sealed single-use value bound to the client's PKCE
+ *   challenge, and opens no session (`POST /<prefix>/token` does).
  * - Start and callback answers carry `Cache-Control: no-store` and `Referrer-Policy: no-referrer`.
  * - Logs name the provider, the step and the error code only: never a code, token, state,
  *   verifier, nonce, cookie or provider message.
@@ -57,6 +61,7 @@ export class OAuthFlowService {
     private readonly events: AuthEvents,
     private readonly db: AuthDatabase,
     private readonly clock: Clock,
+    private readonly handoff: HandoffService,
   ) {}
 
   /**
@@ -66,11 +71,16 @@ export class OAuthFlowService {
   async start(providerId: string, req: Request, res: Response, intent: TransactionIntent): Promise<void> {
     noStore(res);
     const provider = this.registry.get(providerId);
-    const returnTo = resolveReturnTo(req.query.returnTo, this.options);
+    // Login-code hand-off (SPA / native app): a malformed request is a JSON 400 before any redirect.
+    const handoff = parseHandoffQuery(req.query as Record<string, unknown>);
+    if (!handoff.ok || (handoff.handoff && intent.kind !== 'login')) throw new AuthError('invalid_request', { message: 'Invalid code_challenge, code_challenge_method or client.' });
+    // A hand-off may also land on one of `handoff.redirectUris` (exact match: native apps' custom schemes).
+    const requested = req.query.returnTo;
+    const returnTo = handoff.handoff && typeof requested === 'string' && this.options.handoff.redirectUris.includes(requested) ? requested : resolveReturnTo(requested, this.options);
     try {
       if (intent.kind === 'link') await this.assertRecentSignIn(intent);
       const facts = await provider.prepareAuthorization();
-      const seed: TransactionSeed = { provider: provider.id, intent, returnTo, ...facts };
+      const seed: TransactionSeed = { provider: provider.id, intent, returnTo, ...(handoff.handoff ? { handoff: handoff.handoff } : {}), ...facts };
       // passport-oauth2 treats any request carrying `code` or `error` as a callback; a start route
       // never is one, so the strategy sees the request without its query (returnTo is read above).
       const startRequest = Object.create(req, { query: { value: {}, enumerable: true } }) as Request;
@@ -98,6 +108,11 @@ export class OAuthFlowService {
       const identity = await this.exchange(provider, req);
       if (transaction.intent.kind === 'login') {
         const user = await this.linking.signIn(identity, context);
+        if (transaction.handoff) {
+          // No session yet and no cookie: the client redeems the login code at POST /<prefix>/token.
+          redirect(res, withLoginCode(transaction.returnTo, this.handoff.mint(user.id, provider.id, transaction.handoff), this.options.appOrigin));
+          return;
+        }
         const tokens = await this.sessions.open(user.id, { provider: provider.id, ...context });
         this.cookies.setSession(res, tokens);
       } else {

@@ -10,6 +10,7 @@ export const AUTH_ERROR_CODES = {
   invalid_request: { status: 400, message: 'The request is malformed.' },
   invalid_state: { status: 400, message: 'The sign-in attempt could not be verified. Please start again.' },
   state_expired: { status: 400, message: 'The sign-in attempt took too long. Please start again.' },
+  invalid_login_code: { status: 400, message: 'The login code is invalid, expired or already used. Please sign in again.' },
   access_denied: { status: 403, message: 'Sign-in was cancelled at the provider.' },
   provider_error: { status: 502, message: 'The sign-in provider answered with an error.' },
   provider_unavailable: { status: 503, message: 'The sign-in provider could not be reached. Please try again later.' },

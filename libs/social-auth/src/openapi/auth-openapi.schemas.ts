@@ -67,6 +67,15 @@ export class RefreshTokenBodySchema {
   refreshToken?: string;
 }
 
+/** Body of `POST /auth/token` (login-code hand-off). @publicApi */
+export class LoginCodeExchangeBodySchema {
+  @ApiProperty({ maxLength: 1024, description: 'The `login_code` the sign-in callback appended to `returnTo` (single use, 60 seconds).' })
+  code!: string;
+
+  @ApiProperty({ minLength: 43, maxLength: 128, pattern: '^[A-Za-z0-9._~-]{43,128}$', description: 'PKCE verifier whose S256 was sent as `code_challenge` at the start.' })
+  code_verifier!: string;
+}
+
 /** An access token answer (`POST /auth/refresh`, `POST /auth/token`). @publicApi */
 export class AccessTokenAnswerSchema {
   @ApiProperty({ description: 'JWT (`typ: at+jwt`), short-lived.' })

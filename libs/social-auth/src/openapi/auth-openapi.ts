@@ -17,6 +17,7 @@ import { AccountController } from '../controllers/account.controller';
 import { JwksController } from '../controllers/jwks.controller';
 import { OAuthController } from '../controllers/oauth.controller';
 import { SessionController } from '../controllers/session.controller';
+import { HandoffController } from '../handoff/handoff.controller';
 import type { AuthErrorCode } from '../errors/auth-error-codes';
 import { AUTH_ERROR_CODES } from '../errors/auth-error-codes';
 import {
@@ -24,6 +25,7 @@ import {
   AccountSchema,
   AuthErrorBodySchema,
   JwksSchema,
+  LoginCodeExchangeBodySchema,
   RefreshTokenBodySchema,
   SessionSchema,
   SignInProviderSchema,
@@ -71,6 +73,11 @@ const CALLBACK_ERROR_CODES: AuthErrorCode[] = [
 const protectedRoute = (): MethodDecorator[] => [ApiBearerAuth(AUTH_OPENAPI_SECURITY.bearer), ApiCookieAuth(AUTH_OPENAPI_SECURITY.cookie)];
 const providerParam = ApiParam({ name: 'provider', description: 'Provider id: `google`, `github`, or a configured OpenID provider id (`GET /auth/providers`).', example: 'google' });
 const returnToQuery = ApiQuery({ name: 'returnTo', required: false, description: 'Path of this app (or URL of an allowed origin) to land on after sign-in.', example: '/settings' });
+const handoffQueries = [
+  ApiQuery({ name: 'code_challenge', required: false, description: 'Login-code hand-off (SPA / native app): PKCE S256 challenge of a client-held verifier (base64url, 43 characters). The callback then lands on `returnTo?login_code=<code>` without setting cookies; redeem it at `POST /auth/token`.' }),
+  ApiQuery({ name: 'code_challenge_method', required: false, enum: ['S256'] }),
+  ApiQuery({ name: 'client', required: false, enum: ['browser', 'native'], description: 'How `POST /auth/token` hands over the session: cookies (`browser`, default) or a refresh token in the body (`native`).' }),
+];
 
 /**
  * What every route of the module answers, by controller method. Kept apart from the controllers
@@ -85,8 +92,9 @@ const ROUTES: Array<[Type, string, MethodDecorator[]]> = [
       ApiOperation({ summary: 'Start a sign-in', description: 'Redirects to the provider with state, PKCE S256 (and nonce for OpenID providers); sets the short-lived HttpOnly transaction cookie.' }),
       providerParam,
       returnToQuery,
+      ...handoffQueries,
       ApiResponse({ status: 302, description: 'To the provider; or to the error page with `?error=provider_error|provider_unavailable` when it cannot be reached.', headers: REDIRECT_HEADERS }),
-      ...errors('unknown_provider', 'rate_limited'),
+      ...errors('invalid_request', 'unknown_provider', 'rate_limited'),
     ],
   ],
   [
@@ -162,6 +170,19 @@ const ROUTES: Array<[Type, string, MethodDecorator[]]> = [
       ...protectedRoute(),
       ApiResponse({ status: 204, description: 'Revoked.' }),
       ...errors('invalid_request', 'unauthorized', 'token_expired', 'csrf_rejected', 'not_found'),
+    ],
+  ],
+  [
+    HandoffController,
+    'token',
+    [
+      ApiOperation({
+        summary: 'Redeem a login code (SPA / native app hand-off)',
+        description: `JSON body only. Native apps get the refresh token in the answer and no cookie; browsers get the session cookies (${SESSION_COOKIES}) and no refresh token in the body. A code is single-use (a wrong verifier burns it) and lives 60 seconds.`,
+      }),
+      ApiBody({ type: LoginCodeExchangeBodySchema }),
+      ApiResponse({ status: 200, type: AccessTokenAnswerSchema }),
+      ...errors('invalid_request', 'invalid_login_code', 'csrf_rejected', 'account_disabled', 'rate_limited'),
     ],
   ],
   [JwksController, 'jwks', [ApiOperation({ summary: 'Public keys of access tokens (asymmetric signing only)' }), ApiProduces('application/json'), ApiResponse({ status: 200, type: JwksSchema })]],

@@ -7,6 +7,7 @@ import { readCookie } from '../tokens/auth-cookies';
 import { Clock } from '../tokens/clock';
 import { authCookieNames } from '../tokens/cookie-names';
 import { deriveKey } from '../tokens/key-derivation';
+import type { HandoffRequest } from '../handoff/login-code';
 import { OAuthTransaction, TransactionIntent, openTransaction, sealTransaction } from './oauth-transaction';
 import { SingleUseStore } from './single-use.store';
 
@@ -23,6 +24,8 @@ export interface TransactionSeed {
   provider: string;
   intent: TransactionIntent;
   returnTo: string;
+  /** Login-code hand-off requested by the client (see `handoff/login-code.ts`). */
+  handoff?: HandoffRequest;
   nonce?: string;
   issuer?: string;
   requireIss: boolean;
@@ -79,6 +82,7 @@ export class OAuthTransactionService {
       requireIss: seed.requireIss,
       intent: seed.intent,
       returnTo: seed.returnTo,
+      ...(seed.handoff ? { handoff: seed.handoff } : {}),
       issuedAt: now,
       expiresAt: now + this.options.transaction.ttl,
     };

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { HandoffRequest } from '../handoff/login-code';
 
 /**
  * What a sign-in flow intends, as bound into its transaction: sign in, or connect the identity
@@ -33,6 +34,8 @@ export interface OAuthTransaction {
   intent: TransactionIntent;
   /** Validated landing URL (see `return-to.policy.ts`). */
   returnTo: string;
+  /** Login-code hand-off asked for at the start (SPA / native app): the callback mints a login code instead of setting cookies. */
+  handoff?: HandoffRequest;
   /** Seconds since the epoch. */
   issuedAt: number;
   /** Seconds since the epoch; the callback refuses the transaction from this second on. */
@@ -108,6 +111,7 @@ interface WireTransaction {
   ir: 0 | 1;
   i: { k: 'l' } | { k: 'k'; u: string; sid: string };
   r: string;
+  h?: { c: string; k: 'n' | 'b' };
   iat: number;
   exp: number;
 }
@@ -123,6 +127,7 @@ function toWire(t: OAuthTransaction): WireTransaction {
     ir: t.requireIss ? 1 : 0,
     i: t.intent.kind === 'link' ? { k: 'k', u: t.intent.userId, sid: t.intent.sessionId } : { k: 'l' },
     r: t.returnTo,
+    ...(t.handoff ? { h: { c: t.handoff.challenge, k: t.handoff.client === 'native' ? ('n' as const) : ('b' as const) } } : {}),
     iat: t.issuedAt,
     exp: t.expiresAt,
   };
@@ -145,6 +150,8 @@ function fromWire(plaintext: Buffer): OAuthTransaction | undefined {
   if (i?.k === 'l') intent = { kind: 'login' };
   else if (i?.k === 'k' && str(i.u) && str(i.sid)) intent = { kind: 'link', userId: i.u, sessionId: i.sid };
   else return undefined;
+  const h = w.h as Record<string, unknown> | undefined;
+  if (h !== undefined && (!h || typeof h !== 'object' || !str(h.c) || (h.k !== 'n' && h.k !== 'b'))) return undefined;
   return {
     id: w.j,
     provider: w.p,
@@ -155,6 +162,7 @@ function fromWire(plaintext: Buffer): OAuthTransaction | undefined {
     requireIss: w.ir === 1,
     intent,
     returnTo: w.r,
+    ...(h ? { handoff: { challenge: h.c as string, client: h.k === 'n' ? ('native' as const) : ('browser' as const) } } : {}),
     issuedAt: w.iat as number,
     expiresAt: w.exp as number,
   };

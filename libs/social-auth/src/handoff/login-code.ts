@@ -1,0 +1,144 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * The login-code hand-off (issue 9), as pure functions: an SPA or a native app signs in through
+ * the browser redirect flow, but the callback hands it a single-use, 60-second login code bound to
+ * the client's PKCE challenge instead of setting session cookies; `POST /auth/token` redeems it.
+ *
+ * Invariants (SECURITY D4, F4):
+ * - A login code is sealed with AES-256-GCM under `deriveKey(options, 'social-auth/login-code')`:
+ *   the client can neither read nor forge one, and no other sealed value of the module opens as one.
+ * - It carries no token: only the user id, provider, PKCE challenge, client kind, a random id
+ *   (the single-use key) and its expiry.
+ * - The redeemer must present the verifier whose S256 is the challenge (RFC 7636 §4.6), compared
+ *   timing-safe, so a code that leaked through a URL, a log or another app is useless alone.
+ * @internal
+ */
+
+/** HKDF purpose label of the login code's AES-256-GCM key. @internal */
+export const LOGIN_CODE_KEY_PURPOSE = 'social-auth/login-code';
+/** Lifetime of a login code, in seconds. @internal */
+export const LOGIN_CODE_TTL_SECONDS = 60;
+
+/** How the redeemed tokens are handed over: in the body (native apps) or as cookies (browsers). @publicApi */
+export type HandoffClient = 'native' | 'browser';
+
+/** What the start route binds into the OAuth transaction when the client asked for a hand-off. @internal */
+export interface HandoffRequest {
+  /** PKCE S256 challenge from the client (base64url, 43 characters). */
+  challenge: string;
+  client: HandoffClient;
+}
+
+/** The content of a login code. @internal */
+export interface LoginCode {
+  /** Random id: the key of the single-use marker consumed by `POST /auth/token`. */
+  id: string;
+  userId: string;
+  provider: string;
+  challenge: string;
+  client: HandoffClient;
+  /** Seconds since the epoch; refused from this second on. */
+  exp: number;
+}
+
+const VERSION = 'lc1';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const AAD = Buffer.from('social-auth/login-code/v1', 'utf8');
+const B64URL = /^[A-Za-z0-9_-]+$/;
+const MAX_SEALED_LENGTH = 1024;
+/** S256 of a verifier: 32 bytes, base64url without padding. */
+const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+/** RFC 7636 §4.1 code_verifier. */
+export const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
+/** Seals a login code (fresh 96-bit IV). Format: `lc1.<base64url(iv ‖ ciphertext ‖ tag)>`. @internal */
+export function sealLoginCode(code: LoginCode, key: Buffer): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(AAD);
+  const wire = { j: code.id, u: code.userId, p: code.provider, c: code.challenge, k: code.client === 'native' ? 'n' : 'b', exp: code.exp };
+  const ciphertext = Buffer.concat([cipher.update(Buffer.from(JSON.stringify(wire), 'utf8')), cipher.final()]);
+  return `${VERSION}.${Buffer.concat([iv, ciphertext, cipher.getAuthTag()]).toString('base64url')}`;
+}
+
+/**
+ * Decrypts a login code and checks its shape. Never throws. Expiry is checked apart
+ * ({@link isLoginCodeExpired}) so the caller can consume the code first.
+ * @internal
+ */
+export function openLoginCode(sealed: unknown, key: Buffer): { ok: true; code: LoginCode } | { ok: false; reason: 'malformed' | 'tampered' } {
+  if (typeof sealed !== 'string' || sealed.length > MAX_SEALED_LENGTH) return { ok: false, reason: 'malformed' };
+  const dot = sealed.indexOf('.');
+  const body = sealed.slice(dot + 1);
+  if (dot < 0 || sealed.slice(0, dot) !== VERSION || !B64URL.test(body)) return { ok: false, reason: 'malformed' };
+  const raw = Buffer.from(body, 'base64url');
+  if (raw.length < IV_BYTES + TAG_BYTES + 2) return { ok: false, reason: 'malformed' };
+  let plaintext: Buffer;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
+    decipher.setAAD(AAD);
+    decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
+    plaintext = Buffer.concat([decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)), decipher.final()]);
+  } catch {
+    return { ok: false, reason: 'tampered' };
+  }
+  let w: Record<string, unknown>;
+  try {
+    w = JSON.parse(plaintext.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'malformed' };
+  }
+  const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+  if (!w || typeof w !== 'object' || !str(w.j) || !str(w.u) || !str(w.p) || !str(w.c) || (w.k !== 'n' && w.k !== 'b') || !Number.isInteger(w.exp)) {
+    return { ok: false, reason: 'malformed' };
+  }
+  return { ok: true, code: { id: w.j, userId: w.u, provider: w.p, challenge: w.c, client: w.k === 'n' ? 'native' : 'browser', exp: w.exp as number } };
+}
+
+/** True from the second `code.exp` on. @internal */
+export function isLoginCodeExpired(code: LoginCode, nowSeconds: number): boolean {
+  return nowSeconds >= code.exp;
+}
+
+/** `BASE64URL(SHA256(verifier))` (RFC 7636 §4.2, S256). @internal */
+export function s256(verifier: string): string {
+  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+}
+
+/** Whether `verifier` is well-formed and its S256 equals `challenge`, compared timing-safe. @internal */
+export function verifierMatches(verifier: unknown, challenge: string): boolean {
+  if (typeof verifier !== 'string' || !CODE_VERIFIER.test(verifier)) return false;
+  const a = Buffer.from(s256(verifier), 'utf8');
+  const b = Buffer.from(challenge, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * The hand-off a start request asks for: none (no hand-off parameter at all), one, or invalid.
+ * `code_challenge` is required once any of `code_challenge`, `code_challenge_method` or `client`
+ * is present; the method, when given, must be `S256`; `client` is `native` or `browser` (default).
+ * Repeated parameters are invalid.
+ * @internal
+ */
+export function parseHandoffQuery(query: Record<string, unknown>): { ok: true; handoff?: HandoffRequest } | { ok: false } {
+  const { code_challenge: challenge, code_challenge_method: method, client } = query;
+  if (challenge === undefined && method === undefined && client === undefined) return { ok: true };
+  if (typeof challenge !== 'string' || !CHALLENGE.test(challenge)) return { ok: false };
+  if (method !== undefined && method !== 'S256') return { ok: false };
+  if (client !== undefined && client !== 'native' && client !== 'browser') return { ok: false };
+  return { ok: true, handoff: { challenge, client: client ?? 'browser' } };
+}
+
+/**
+ * `returnTo` (a path of the app or an absolute URL the returnTo policy accepted) with
+ * `login_code=<code>` set in its query, before any fragment.
+ * @internal
+ */
+export function withLoginCode(returnTo: string, code: string, appOrigin: string): string {
+  const relative = returnTo.startsWith('/');
+  const url = new URL(returnTo, `${appOrigin}/`);
+  url.searchParams.set('login_code', code);
+  return relative ? `${url.pathname}${url.search}${url.hash}` : url.href;
+}
