@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { openEnvelope, sealEnvelope } from '../crypto/sealed-envelope';
 
 /**
  * The login-code hand-off (issue 9), as pure functions: an SPA or a native app signs in through
@@ -43,10 +44,7 @@ export interface LoginCode {
 }
 
 const VERSION = 'lc1';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 const AAD = Buffer.from('social-auth/login-code/v1', 'utf8');
-const B64URL = /^[A-Za-z0-9_-]+$/;
 const MAX_SEALED_LENGTH = 1024;
 /** S256 of a verifier: 32 bytes, base64url without padding. */
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
@@ -55,12 +53,8 @@ export const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 
 /** Seals a login code (fresh 96-bit IV). Format: `lc1.<base64url(iv ‖ ciphertext ‖ tag)>`. @internal */
 export function sealLoginCode(code: LoginCode, key: Buffer): string {
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(AAD);
   const wire = { j: code.id, u: code.userId, p: code.provider, c: code.challenge, k: code.client === 'native' ? 'n' : 'b', exp: code.exp };
-  const ciphertext = Buffer.concat([cipher.update(Buffer.from(JSON.stringify(wire), 'utf8')), cipher.final()]);
-  return `${VERSION}.${Buffer.concat([iv, ciphertext, cipher.getAuthTag()]).toString('base64url')}`;
+  return sealEnvelope(VERSION, Buffer.from(JSON.stringify(wire), 'utf8'), key, AAD);
 }
 
 /**
@@ -69,21 +63,9 @@ export function sealLoginCode(code: LoginCode, key: Buffer): string {
  * @internal
  */
 export function openLoginCode(sealed: unknown, key: Buffer): { ok: true; code: LoginCode } | { ok: false; reason: 'malformed' | 'tampered' } {
-  if (typeof sealed !== 'string' || sealed.length > MAX_SEALED_LENGTH) return { ok: false, reason: 'malformed' };
-  const dot = sealed.indexOf('.');
-  const body = sealed.slice(dot + 1);
-  if (dot < 0 || sealed.slice(0, dot) !== VERSION || !B64URL.test(body)) return { ok: false, reason: 'malformed' };
-  const raw = Buffer.from(body, 'base64url');
-  if (raw.length < IV_BYTES + TAG_BYTES + 2) return { ok: false, reason: 'malformed' };
-  let plaintext: Buffer;
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
-    decipher.setAAD(AAD);
-    decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
-    plaintext = Buffer.concat([decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)), decipher.final()]);
-  } catch {
-    return { ok: false, reason: 'tampered' };
-  }
+  const opened = openEnvelope(sealed, VERSION, key, AAD, MAX_SEALED_LENGTH);
+  if (!opened.ok) return opened;
+  const plaintext = opened.plaintext;
   let w: Record<string, unknown>;
   try {
     w = JSON.parse(plaintext.toString('utf8'));

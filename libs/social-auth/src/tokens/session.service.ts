@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { openEnvelope, sealEnvelope } from '../crypto/sealed-envelope';
 import { EntityManager, IsNull, ObjectLiteral, EntityTarget } from 'typeorm';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { AuthDatabase } from '../database/auth-database';
@@ -296,27 +297,17 @@ export class SessionService {
     return { id: randomUUID(), sessionId, tokenHash: hashRefreshToken(raw), parentId, createdAt: now, usedAt: null, successorId: null, successorSealed: null };
   }
 
-  /** AES-256-GCM of the successor token, bound (as AAD) to the predecessor's row id. */
+  /** The successor token sealed for the grace window, bound (as AAD) to the predecessor's row id. */
   private seal(successorToken: string, predecessorId: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.sealKey, iv);
-    cipher.setAAD(Buffer.from(predecessorId, 'utf8'));
-    const body = Buffer.concat([cipher.update(successorToken, 'utf8'), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+    return sealEnvelope('rs1', Buffer.from(successorToken, 'utf8'), this.sealKey, Buffer.from(predecessorId, 'utf8'));
   }
 
   private unseal(sealed: string, predecessorId: string): string | undefined {
-    try {
-      const raw = Buffer.from(sealed, 'base64url');
-      const decipher = createDecipheriv('aes-256-gcm', this.sealKey, raw.subarray(0, 12));
-      decipher.setAAD(Buffer.from(predecessorId, 'utf8'));
-      decipher.setAuthTag(raw.subarray(12, 28));
-      const token = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
-      return REFRESH_TOKEN.test(token) ? token : undefined;
-    } catch {
-      // A value sealed under an older master secret: no grace, the replay counts as reuse.
-      return undefined;
-    }
+    // A value sealed under an older master secret fails to open: no grace, the replay counts as reuse.
+    const opened = openEnvelope(sealed, 'rs1', this.sealKey, Buffer.from(predecessorId, 'utf8'), 255);
+    if (!opened.ok) return undefined;
+    const token = opened.plaintext.toString('utf8');
+    return REFRESH_TOKEN.test(token) ? token : undefined;
   }
 }
 

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { openEnvelope, sealEnvelope } from '../crypto/sealed-envelope';
 import type { HandoffRequest } from '../handoff/login-code';
 
 /**
@@ -46,11 +46,8 @@ export interface OAuthTransaction {
 export type OpenFailure = 'malformed' | 'tampered' | 'expired';
 
 const VERSION = 'v1';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 /** Binds the ciphertext to its purpose and format version (GCM additional authenticated data). */
 const AAD = Buffer.from('social-auth/transaction/v1', 'utf8');
-const B64URL = /^[A-Za-z0-9_-]+$/;
 /** A sealed value larger than this is not ours (our transactions stay well under 4 kB). */
 const MAX_SEALED_LENGTH = 4096;
 
@@ -65,12 +62,7 @@ const MAX_SEALED_LENGTH = 4096;
  * @internal
  */
 export function sealTransaction(transaction: OAuthTransaction, key: Buffer): string {
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(AAD);
-  const plaintext = Buffer.from(JSON.stringify(toWire(transaction)), 'utf8');
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return `${VERSION}.${Buffer.concat([iv, ciphertext, cipher.getAuthTag()]).toString('base64url')}`;
+  return sealEnvelope(VERSION, Buffer.from(JSON.stringify(toWire(transaction)), 'utf8'), key, AAD);
 }
 
 /**
@@ -79,21 +71,9 @@ export function sealTransaction(transaction: OAuthTransaction, key: Buffer): str
  * @internal
  */
 export function openTransaction(sealed: unknown, key: Buffer, nowSeconds: number): { ok: true; transaction: OAuthTransaction } | { ok: false; reason: OpenFailure } {
-  if (typeof sealed !== 'string' || sealed.length > MAX_SEALED_LENGTH) return { ok: false, reason: 'malformed' };
-  const dot = sealed.indexOf('.');
-  const body = sealed.slice(dot + 1);
-  if (dot < 0 || sealed.slice(0, dot) !== VERSION || !B64URL.test(body)) return { ok: false, reason: 'malformed' };
-  const raw = Buffer.from(body, 'base64url');
-  if (raw.length < IV_BYTES + TAG_BYTES + 2) return { ok: false, reason: 'malformed' };
-  let plaintext: Buffer;
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
-    decipher.setAAD(AAD);
-    decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
-    plaintext = Buffer.concat([decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)), decipher.final()]);
-  } catch {
-    return { ok: false, reason: 'tampered' };
-  }
+  const opened = openEnvelope(sealed, VERSION, key, AAD, MAX_SEALED_LENGTH);
+  if (!opened.ok) return opened;
+  const plaintext = opened.plaintext;
   const transaction = fromWire(plaintext);
   if (!transaction) return { ok: false, reason: 'malformed' };
   if (nowSeconds >= transaction.expiresAt) return { ok: false, reason: 'expired' };
