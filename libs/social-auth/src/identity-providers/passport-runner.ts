@@ -56,3 +56,39 @@ export function runStrategy(strategy: RunnableStrategy, req: Request, options: o
 export function isolatedPassport(): InstanceType<typeof Passport> {
   return new Passport();
 }
+
+/** What differs between providers in the options of a passport OAuth 2.0 strategy. @internal */
+export interface OAuth2Endpoints {
+  clientId: string;
+  clientSecret: string;
+  callbackURL: string;
+  authorizationURL: string;
+  tokenURL: string;
+  scopes: string[];
+}
+
+/**
+ * The passport-oauth2 options every provider strategy starts from.
+ *
+ * Invariants, held here once for every provider: PKCE with S256 (never `plain`); `state: true`
+ * with our transaction store, so passport-oauth2 verifies the state and takes the PKCE verifier
+ * from the encrypted transaction (without a store it would fall back to no CSRF protection);
+ * `passReqToCallback` so the verify callback reads the verified transaction; an absolute
+ * `callbackURL`, so passport never rebuilds it from request headers.
+ * @internal
+ */
+export function secureOAuth2Options(endpoints: OAuth2Endpoints, store: object): Record<string, unknown> {
+  return {
+    clientID: endpoints.clientId,
+    clientSecret: endpoints.clientSecret,
+    callbackURL: endpoints.callbackURL,
+    authorizationURL: endpoints.authorizationURL,
+    tokenURL: endpoints.tokenURL,
+    scope: endpoints.scopes,
+    scopeSeparator: ' ',
+    pkce: 'S256',
+    state: true,
+    store,
+    passReqToCallback: true,
+  };
+}

@@ -7,7 +7,7 @@ import { AuthError } from '../../errors/auth.error';
 import { PROVIDER_USER_AGENT, ProviderHttpClient, assertOk, parseJson, parseJsonObject } from '../../http/provider-http.client';
 import { useProviderHttp } from '../../http/oauth2-transport';
 import { TransactionStateStore } from '../../transaction/passport-state.store';
-import { isolatedPassport } from '../passport-runner';
+import { isolatedPassport, secureOAuth2Options } from '../passport-runner';
 import type { VerifiedIdentity } from '../verified-identity';
 import { pickVerifiedPrimaryEmail, readGithubUser } from './github-profile';
 
@@ -35,19 +35,9 @@ export class GithubStrategy extends PassportStrategy(GitHubOAuth2Strategy, strat
     private readonly http: ProviderHttpClient,
   ) {
     const options = {
-      clientID: config.clientId,
-      clientSecret: config.clientSecret,
-      callbackURL,
-      authorizationURL: config.authorizationURL,
-      tokenURL: config.tokenURL,
+      ...secureOAuth2Options({ ...config, callbackURL }, store),
       userProfileURL: `${config.apiURL}/user`,
       userEmailURL: `${config.apiURL}/user/emails`,
-      scope: config.scopes,
-      scopeSeparator: ' ',
-      pkce: 'S256',
-      state: true,
-      store,
-      passReqToCallback: true,
       allRawEmails: true,
       userAgent: PROVIDER_USER_AGENT,
     };

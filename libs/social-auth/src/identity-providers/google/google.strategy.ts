@@ -8,7 +8,7 @@ import { ProviderHttpClient, parseJsonObject } from '../../http/provider-http.cl
 import { useProviderHttp } from '../../http/oauth2-transport';
 import { TransactionStateStore, verifiedTransaction } from '../../transaction/passport-state.store';
 import type { TransactionSeed } from '../../transaction/oauth-transaction.service';
-import { isolatedPassport } from '../passport-runner';
+import { isolatedPassport, secureOAuth2Options } from '../passport-runner';
 import type { VerifiedIdentity } from '../verified-identity';
 import { googleIdentity } from './google-claims';
 import type { GoogleIdTokenVerifier } from './google-id-token.verifier';
@@ -35,17 +35,9 @@ export class GoogleStrategy extends PassportStrategy(GoogleOAuth2Strategy, strat
     private readonly idTokens: GoogleIdTokenVerifier,
   ) {
     const options = {
-      clientID: config.clientId,
-      clientSecret: config.clientSecret,
-      callbackURL,
-      authorizationURL: config.authorizationURL,
-      tokenURL: config.tokenURL,
+      ...secureOAuth2Options({ ...config, callbackURL }, store),
       userProfileURL: config.userInfoURL,
-      scope: config.scopes,
-      pkce: 'S256',
-      state: true,
-      store,
-      passReqToCallback: true,
+      // The profile is read after the ID token is verified (validate), not before it.
       skipUserProfile: true,
     };
     super(options as unknown as StrategyOptionsWithRequest);

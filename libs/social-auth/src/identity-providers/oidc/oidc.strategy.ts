@@ -7,7 +7,7 @@ import { ProviderHttpClient, parseJsonObject } from '../../http/provider-http.cl
 import { useProviderHttp } from '../../http/oauth2-transport';
 import type { TransactionSeed } from '../../transaction/oauth-transaction.service';
 import { TransactionStateStore, verifiedTransaction } from '../../transaction/passport-state.store';
-import { isolatedPassport, type RunnableStrategy } from '../passport-runner';
+import { isolatedPassport, secureOAuth2Options, type RunnableStrategy } from '../passport-runner';
 import type { VerifiedIdentity } from '../verified-identity';
 import { oidcIdentity } from './id-token-claims';
 import type { OidcIdTokenVerifier } from './id-token.verifier';
@@ -43,17 +43,11 @@ export function createOidcStrategy(deps: OidcStrategyDeps): RunnableStrategy {
   class OidcStrategy extends PassportStrategy(OAuth2Strategy, strategyName(config.id), 6) {
     constructor() {
       const options = {
-        clientID: config.clientId,
-        clientSecret: config.clientSecret,
-        callbackURL,
-        authorizationURL: metadata.authorizationEndpoint,
-        tokenURL: metadata.tokenEndpoint,
-        scope: config.scopes,
-        scopeSeparator: ' ',
-        pkce: 'S256',
-        state: true,
-        store,
-        passReqToCallback: true,
+        ...secureOAuth2Options(
+          { ...config, callbackURL, authorizationURL: metadata.authorizationEndpoint, tokenURL: metadata.tokenEndpoint },
+          store,
+        ),
+        // The profile is read after the ID token is verified (validate), not before it.
         skipUserProfile: true,
       };
       super(options as unknown as StrategyOptionsWithRequest);
