@@ -1,6 +1,6 @@
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus, release, totalmem, type } from 'node:os';
+import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { resolve } from 'node:path';
 import { serverVersion } from './pg';
 
@@ -14,6 +14,10 @@ export interface MachineInfo {
   postgres: string;
   commit: string;
   versions: Record<string, string>;
+  /** 1-minute load average when the run started (other work on the machine shows up here). */
+  loadAtStart: number;
+  /** … and when it ended (filled in by main.ts). */
+  loadAtEnd?: number;
 }
 
 const PACKAGES = ['@nestjs/core', '@nestjs/platform-express', '@nestjs/jwt', '@nestjs/passport', 'passport', 'passport-jwt', 'jsonwebtoken', 'typeorm', 'pg', 'express', 'autocannon', 'typescript'];
@@ -46,5 +50,6 @@ export async function machineInfo(): Promise<MachineInfo> {
     postgres: await serverVersion(),
     commit,
     versions,
+    loadAtStart: loadavg()[0],
   };
 }

@@ -19,8 +19,8 @@ import { RecipeAuthGuard } from '../baselines/recipe-auth.guard';
 import type { IpcRequest, IpcResponse, MemorySnapshot } from '../lib/ipc';
 import { BenchController } from './bench.controller';
 import { openSessions, timeIdentityLookups } from './kit-adapter';
-import { PatchedJwtAuthGuard, patchedAccessTokensProvider } from './patched-guard';
 import { withCachedKeyObjects, withShortRotation, withVerifiedTokenCache } from './patches';
+import { Spans } from './spans';
 import { SqlCounter } from './sql-counter';
 
 @Module({})
@@ -51,7 +51,7 @@ class BenchAppModule {
         }),
       ],
       controllers: [BenchController],
-      providers: [{ provide: BENCH_CONFIG, useValue: config }, RecipeAuthGuard, BenchJwtStrategy, patchedAccessTokensProvider, PatchedJwtAuthGuard],
+      providers: [{ provide: BENCH_CONFIG, useValue: config }, RecipeAuthGuard, BenchJwtStrategy],
     };
   }
 }
@@ -64,6 +64,9 @@ async function main(): Promise<void> {
   if (config.patches?.includes('keyobject')) withCachedKeyObjects(app.get(AccessTokenService));
   if (config.patches?.includes('short-rotation')) withShortRotation(app.get(SessionService));
   if (config.patches?.includes('token-cache')) withVerifiedTokenCache(app.get(AccessTokenService), app.get<ResolvedAuthOptions>(AUTH_OPTIONS).tokens.clockTolerance);
+  // Time inside the kit's services (after any patch, so the patched method is what is timed).
+  const spans = new Spans();
+  spans.wrap(app.get(SessionService), 'refresh', 'SessionService.refresh');
   app.disable('x-powered-by');
   app.use(cookieParser());
   await app.listen(config.port, '127.0.0.1');
@@ -73,9 +76,16 @@ async function main(): Promise<void> {
 
   const handlers: Record<string, (args: never) => Promise<unknown> | unknown> = {
     mem: (args: { gc?: boolean }) => memory(args?.gc ?? true),
+    /** CPU time this process has used (user + system), microseconds. */
+    cpu: () => {
+      const { user, system } = process.cpuUsage();
+      return user + system;
+    },
     'sql:start': () => sql.startRecording(),
     'sql:stop': () => sql.stopRecording(),
     'sql:count': () => sql.count,
+    'spans:reset': () => spans.reset(),
+    'spans:get': () => spans.summary(),
     sessions: (args: { count: number }) => openSessions(app, args.count, config.secret),
     lookup: (args: { subjects: string[]; issuer: string }) => timeIdentityLookups(app, args.subjects, args.issuer),
   };

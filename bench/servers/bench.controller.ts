@@ -2,7 +2,6 @@ import { Controller, Get, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { Public } from '@app/social-auth';
 import { RecipeAuthGuard } from '../baselines/recipe-auth.guard';
-import { PatchedJwtAuthGuard } from './patched-guard';
 
 const BODY = { ok: true };
 
@@ -23,14 +22,6 @@ export class BenchController {
   /** The kit: protected by the global JwtAuthGuard (Bearer). */
   @Get('kit')
   kit(): typeof BODY {
-    return BODY;
-  }
-
-  /** The kit's guard with the proposed hot-path fixes (bench/servers/patches.ts). */
-  @Public()
-  @UseGuards(PatchedJwtAuthGuard)
-  @Get('kit-fixed')
-  kitFixed(): typeof BODY {
     return BODY;
   }
 

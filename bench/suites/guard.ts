@@ -1,3 +1,4 @@
+import type { ServerChild } from '../lib/child';
 import { load, LoadResult } from '../lib/load';
 import { fetchStatus } from '../lib/net';
 import { dropDatabase, freshDatabase } from '../lib/pg';
@@ -5,16 +6,29 @@ import { startBenchServer } from '../lib/servers';
 import { median } from '../lib/stats';
 import type { OpenedSessions } from '../servers/kit-adapter';
 
-export const GUARD_ROUTES = ['public', 'kit', 'kit-fixed', 'recipe', 'passport'] as const;
+/**
+ * The measured routes: `server/route`. The shipped server carries the kit as released plus the
+ * two baselines; the proposed server is the same app with the proposed fixes applied to the kit's
+ * own AccessTokenService, so its `kit` route is the fixed guard exactly as hosts run it (global).
+ */
+export const GUARD_ROUTES = ['shipped/public', 'shipped/kit', 'shipped/recipe', 'shipped/passport', 'proposed/public', 'proposed/kit'] as const;
 export type GuardRoute = (typeof GUARD_ROUTES)[number];
 
 export interface GuardRouteResult {
   route: GuardRoute;
   /** Medians over the rounds. */
   rps: number;
+  /** Server CPU time (user + system) per answered request, µs (median over rounds). */
+  cpuPerRequest: number;
+  /**
+   * Its server's public route's CPU per request over this route's, per round (median): the
+   * throughput ratio a CPU-bound server would reach, and far less sensitive to other work on the
+   * machine than req/s.
+   */
+  cpuRatio: number;
   p50: number;
   p99: number;
-  /** This route's req/s over public's, per round (median, min, max). */
+  /** This route's req/s over its own server's public route in the same round (median, min, max). */
   ratio: number;
   ratioMin: number;
   ratioMax: number;
@@ -26,61 +40,100 @@ export interface GuardResult {
   connections: number;
   roundSeconds: number;
   rounds: number;
+  /** The fixes applied on the proposed server (bench/servers/patches.ts). */
+  patches: string[];
   routes: GuardRouteResult[];
   /** Status codes of the sanity checks (protected routes without a token must be 401). */
   sanity: Record<string, number>;
 }
 
+/** The token with one signature character changed. */
+function tamper(authorization: string): string {
+  const i = authorization.length - 5;
+  return `${authorization.slice(0, i)}${authorization[i] === 'A' ? 'B' : 'A'}${authorization.slice(i + 1)}`;
+}
+
+interface Target {
+  server: ServerChild;
+  path: string;
+  auth: string[];
+}
+
 /**
  * Guard overhead: the same small JSON route public, behind the kit's global guard, behind the
- * docs-recipe guard and behind AuthGuard('jwt'), all in one app and one run. Routes are run in
- * interleaved rounds (the order rotates every round) so drift and noise hit all of them alike.
+ * docs-recipe guard and behind AuthGuard('jwt'), and (second server) public and behind the kit's
+ * guard with the proposed fixes. Many short rounds, the order rotating every round, and each ratio
+ * taken against the public route of the same server in the same round, so machine noise and
+ * drift hit numerator and denominator alike.
  */
-export async function guardSuite(options: { rounds: number; roundSeconds: number; warmupSeconds: number; connections: number }): Promise<GuardResult> {
-  const db = 'bench_guard';
-  const url = await freshDatabase(db);
-  const server = await startBenchServer(url);
+export async function guardSuite(options: { rounds: number; roundSeconds: number; warmupSeconds: number; connections: number; patches: string[] }): Promise<GuardResult> {
+  const dbs = ['bench_guard_shipped', 'bench_guard_proposed'];
+  const servers: ServerChild[] = [];
   try {
-    const sessions = await server.call<OpenedSessions>('sessions', { count: options.connections });
-    const auth: Record<GuardRoute, string[]> = {
-      public: sessions.access.map((t) => `Bearer ${t}`),
-      kit: sessions.access.map((t) => `Bearer ${t}`),
-      'kit-fixed': sessions.access.map((t) => `Bearer ${t}`),
-      recipe: sessions.baseline.map((t) => `Bearer ${t}`),
-      passport: sessions.baseline.map((t) => `Bearer ${t}`),
+    servers.push(await startBenchServer(await freshDatabase(dbs[0])));
+    servers.push(await startBenchServer(await freshDatabase(dbs[1]), { patches: options.patches }));
+    const [shipped, proposed] = await Promise.all(servers.map((s) => s.call<OpenedSessions>('sessions', { count: options.connections })));
+    const bearer = (tokens: string[]) => tokens.map((t) => `Bearer ${t}`);
+    const targets: Record<GuardRoute, Target> = {
+      'shipped/public': { server: servers[0], path: '/bench/public', auth: bearer(shipped.access) },
+      'shipped/kit': { server: servers[0], path: '/bench/kit', auth: bearer(shipped.access) },
+      'shipped/recipe': { server: servers[0], path: '/bench/recipe', auth: bearer(shipped.baseline) },
+      'shipped/passport': { server: servers[0], path: '/bench/passport', auth: bearer(shipped.baseline) },
+      'proposed/public': { server: servers[1], path: '/bench/public', auth: bearer(proposed.access) },
+      'proposed/kit': { server: servers[1], path: '/bench/kit', auth: bearer(proposed.access) },
     };
     const sanity: Record<string, number> = {};
+    const status = async (t: Target, authorization?: string) =>
+      (await fetchStatus(`${t.server.url}${t.path}`, { headers: authorization ? { authorization } : {} })).status;
     for (const route of GUARD_ROUTES) {
-      sanity[`${route} with token`] = (await fetchStatus(`${server.url}/bench/${route}`, { headers: { authorization: auth[route][0] } })).status;
-      sanity[`${route} without token`] = (await fetchStatus(`${server.url}/bench/${route}`)).status;
-      // A kit token must not open a baseline route and vice versa (different keys): proves each route verifies.
-      if (route !== 'public') {
-        const other = route.startsWith('kit') ? auth.recipe[0] : auth.kit[0];
-        sanity[`${route} with the other key's token`] = (await fetchStatus(`${server.url}/bench/${route}`, { headers: { authorization: other } })).status;
+      const t = targets[route];
+      sanity[`${route} with token`] = await status(t, t.auth[0]);
+      // A second request with the same token: the proposed token cache answers it.
+      sanity[`${route} again`] = await status(t, t.auth[0]);
+      sanity[`${route} without token`] = await status(t);
+      if (!route.endsWith('public')) {
+        // Each route must refuse a token signed with another key: proves it verifies.
+        const other = route === 'shipped/kit' ? targets['shipped/recipe'].auth[0] : targets['shipped/kit'].auth[0];
+        sanity[`${route} with another key's token`] = await status(t, other);
+        sanity[`${route} with a tampered token`] = await status(t, tamper(t.auth[0]));
       }
     }
     for (const route of GUARD_ROUTES) {
-      if (sanity[`${route} with token`] !== 200) throw new Error(`guard bench: /bench/${route} answered ${sanity[`${route} with token`]} with a valid token`);
+      const expectOk = sanity[`${route} with token`] === 200 && sanity[`${route} again`] === 200;
+      const expectRefused = route.endsWith('public') || (sanity[`${route} without token`] === 401 && sanity[`${route} with another key's token`] === 401 && sanity[`${route} with a tampered token`] === 401);
+      if (!expectOk || !expectRefused) throw new Error(`guard bench: ${route} does not verify as it should: ${JSON.stringify(sanity)}`);
     }
-    for (const route of GUARD_ROUTES) {
-      await load({ url: `${server.url}/bench/${route}`, connections: options.connections, duration: options.warmupSeconds, perConnectionAuth: auth[route] });
-    }
+    const cpu = new Map<GuardRoute, number[]>(GUARD_ROUTES.map((r) => [r, []]));
+    const run = async (route: GuardRoute, duration: number) => {
+      const t = targets[route];
+      const before = await t.server.call<number>('cpu');
+      const result = await load({ url: `${t.server.url}${t.path}`, connections: options.connections, duration, perConnectionAuth: t.auth });
+      const after = await t.server.call<number>('cpu');
+      cpu.get(route)!.push((after - before) / Math.max(1, result.ok + result.non2xx));
+      return result;
+    };
+    for (const route of GUARD_ROUTES) await run(route, options.warmupSeconds);
+    for (const samples of cpu.values()) samples.length = 0;
     const perRoute = new Map<GuardRoute, LoadResult[]>(GUARD_ROUTES.map((r) => [r, []]));
     for (let round = 0; round < options.rounds; round++) {
       const order = GUARD_ROUTES.map((_, i) => GUARD_ROUTES[(i + round) % GUARD_ROUTES.length]);
-      for (const route of order) {
-        const result = await load({ url: `${server.url}/bench/${route}`, connections: options.connections, duration: options.roundSeconds, perConnectionAuth: auth[route] });
-        perRoute.get(route)!.push(result);
-        process.stderr.write(`  guard round ${round + 1}/${options.rounds} ${route.padEnd(8)} ${Math.round(result.rps)} req/s p50 ${result.p50.toFixed(2)} ms p99 ${result.p99.toFixed(2)} ms\n`);
-      }
+      for (const route of order) perRoute.get(route)!.push(await run(route, options.roundSeconds));
+      process.stderr.write(
+        `  guard round ${round + 1}/${options.rounds}: ${GUARD_ROUTES.map((r) => `${r} ${Math.round(perRoute.get(r)![round].rps)}/s ${Math.round(cpu.get(r)![round])}µs`).join(', ')}\n`,
+      );
     }
-    const publicRounds = perRoute.get('public')!;
     const routes = GUARD_ROUTES.map((route): GuardRouteResult => {
       const rounds = perRoute.get(route)!;
-      const ratios = rounds.map((r, i) => r.rps / publicRounds[i].rps);
+      const publicRoute: GuardRoute = route.startsWith('shipped') ? 'shipped/public' : 'proposed/public';
+      const reference = perRoute.get(publicRoute)!;
+      const ratios = rounds.map((r, i) => r.rps / reference[i].rps);
+      const cpuSamples = cpu.get(route)!;
+      const cpuReference = cpu.get(publicRoute)!;
       return {
         route,
         rps: median(rounds.map((r) => r.rps)),
+        cpuPerRequest: median(cpuSamples),
+        cpuRatio: median(cpuSamples.map((c, i) => cpuReference[i] / c)),
         p50: median(rounds.map((r) => r.p50)),
         p99: median(rounds.map((r) => r.p99)),
         ratio: median(ratios),
@@ -90,9 +143,9 @@ export async function guardSuite(options: { rounds: number; roundSeconds: number
         rounds,
       };
     });
-    return { connections: options.connections, roundSeconds: options.roundSeconds, rounds: options.rounds, routes, sanity };
+    return { connections: options.connections, roundSeconds: options.roundSeconds, rounds: options.rounds, patches: options.patches, routes, sanity };
   } finally {
-    await server.stop();
-    await dropDatabase(db);
+    for (const s of servers) await s.stop();
+    for (const db of dbs) await dropDatabase(db);
   }
 }
