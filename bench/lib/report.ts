@@ -223,12 +223,13 @@ function scale(r: ScaleResult): string {
     `One database and server per size; ${r.rounds} rounds alternating between the sizes. Identity lookup = the kit's \`AccountLinkingService.signIn\` of a returning identity, in-process; sign-in = a complete HTTP sign-in of a random seeded user.`,
     '',
     table(
-      ['seeded users', 'seed + VACUUM ANALYZE', 'tables+indexes', 'identity lookup p50 / p99 ms', 'sign-in p50 / p99 ms', 'callback p50 / p99 ms'],
+      ['seeded users', 'seed + VACUUM ANALYZE', 'tables+indexes', 'identity lookup p50 / p99 ms', 'pages per lookup: in shared buffers / read', 'sign-in p50 / p99 ms', 'callback p50 / p99 ms'],
       r.points.map((p) => [
         p.users.toLocaleString('en-US'),
         `${p.seedSeconds.toFixed(1)} s + ${p.vacuumSeconds.toFixed(1)} s`,
         `${fmt(p.databaseBytes / MiB, 1)} MiB`,
         `${ms(p.lookup.p50)} / ${ms(p.lookup.p99)}`,
+        p.pagesHit === undefined ? 'n/a' : `${p.pagesHit.toFixed(1)} / ${p.pagesRead.toFixed(1)}`,
         `${fmt(p.signIn.p50, 1)} / ${fmt(p.signIn.p99, 1)}`,
         `${fmt(p.signIn.callbackP50, 1)} / ${fmt(p.signIn.callbackP99, 1)}`,
       ]),

@@ -16,6 +16,9 @@ export interface ScalePoint {
   signIn: { count: number; p50: number; p99: number; callbackP50: number; callbackP99: number };
   /** EXPLAIN of the identity lookup. */
   plan: string;
+  /** Pages one identity lookup touched after the run (EXPLAIN ANALYZE BUFFERS, mean of 50 random users): in shared buffers, and read from the OS. */
+  pagesHit: number;
+  pagesRead: number;
 }
 
 export interface ScaleResult {
@@ -31,6 +34,8 @@ interface Sized {
   vacuumSeconds: number;
   databaseBytes: number;
   plan: string;
+  pagesHit: number;
+  pagesRead: number;
   lookups: number[];
   totals: number[];
   callbacks: number[];
@@ -60,7 +65,7 @@ export async function scaleSuite(options: { sizes: number[]; rounds: number; loo
         return { databaseBytes: Number(size.rows[0].n), plan: explain.rows.map((r) => r['QUERY PLAN'].trim()).join(' / ') };
       }, db);
       const server = await startBenchServer(url, fakes.providers);
-      sized.push({ users, db, server, seedSeconds: insertSeconds, vacuumSeconds, databaseBytes, plan, lookups: [], totals: [], callbacks: [] });
+      sized.push({ users, db, server, seedSeconds: insertSeconds, vacuumSeconds, databaseBytes, plan, pagesHit: 0, pagesRead: 0, lookups: [], totals: [], callbacks: [] });
     }
     const random = (s: Sized) => seededSubject(1 + Math.floor(Math.random() * s.users));
     for (const s of sized) {
@@ -80,6 +85,23 @@ export async function scaleSuite(options: { sizes: number[]; rounds: number; loo
         fakes.trim();
       }
     }
+    for (const s of sized) {
+      const { hit, read } = await withClient(async (c) => {
+        let hit = 0;
+        let read = 0;
+        for (let i = 0; i < 50; i++) {
+          const rows = await c.query<{ 'QUERY PLAN': string }>(
+            `EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM auth_identities WHERE provider = 'google' AND subject = '${random(s)}' LIMIT 1`,
+          );
+          const line = rows.rows.map((r) => r['QUERY PLAN']).find((l) => l.includes('Buffers:')) ?? '';
+          hit += Number(/hit=(\d+)/.exec(line)?.[1] ?? 0);
+          read += Number(/read=(\d+)/.exec(line)?.[1] ?? 0);
+        }
+        return { hit: hit / 50, read: read / 50 };
+      }, s.db);
+      s.pagesHit = hit;
+      s.pagesRead = read;
+    }
     const points = sized.map(
       (s): ScalePoint => ({
         users: s.users,
@@ -95,6 +117,8 @@ export async function scaleSuite(options: { sizes: number[]; rounds: number; loo
           callbackP99: percentile(s.callbacks, 99),
         },
         plan: s.plan,
+        pagesHit: s.pagesHit,
+        pagesRead: s.pagesRead,
       }),
     );
     for (const p of points) {
