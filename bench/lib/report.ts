@@ -129,7 +129,7 @@ function refresh(r: RefreshResult): string {
       `Variants: ${variants.map((v) => `\`${v}\``).join(', ')} (each its own server and database, levels alternating in one run; see "Fixes" for what \`proposed\` changes).`,
     '',
     table(
-      ['variant', 'concurrency', 'refreshes/s', 'p50 ms', 'p99 ms', 'in SessionService.refresh p50 / p99 ms', 'failed', 'SQL/refresh', 'successors (rows = 200s)', 'duplicated', 'lost', 'last tokens still valid'],
+      ['variant', 'concurrency', 'refreshes/s', 'p50 ms', 'p99 ms', 'in SessionService.refresh p50 / p99 ms', 'CPU ms/refresh: app / whole machine (busy)', 'failed', 'SQL/refresh', 'successors (rows = 200s)', 'duplicated', 'lost', 'last tokens still valid'],
       r.levels.map((l) => [
         l.variant,
         l.concurrency,
@@ -137,6 +137,7 @@ function refresh(r: RefreshResult): string {
         ms(l.p50),
         ms(l.p99),
         l.serviceP50 === undefined ? 'n/a' : `${ms(l.serviceP50)} / ${ms(l.serviceP99)}`,
+        l.serverCpuMs === undefined ? 'n/a' : `${ms(l.serverCpuMs)} / ${ms(l.machineCpuMs)} (${Math.round(l.machineBusy * 100)}%)`,
         l.failed,
         l.sqlPerRefresh.toFixed(1),
         `${l.integrity.successorRows} = ${l.integrity.clientSuccesses} ${l.integrity.successorRows === l.integrity.clientSuccesses ? '✓' : '✗'}`,

@@ -1,3 +1,5 @@
+import { cpus } from 'node:os';
+
 /** Small numeric helpers for benchmark results. */
 
 /** The p-th percentile (0–100) of `values` by nearest rank; NaN when empty. */
@@ -44,4 +46,17 @@ export function fmt(value: number, digits = 2): string {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** CPU time of the whole machine, all cores (ms): busy and total, from os.cpus(). */
+export function machineCpu(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const cpu of cpus()) {
+    const t = cpu.times;
+    const all = t.user + t.nice + t.sys + t.idle + t.irq;
+    total += all;
+    busy += all - t.idle;
+  }
+  return { busy, total };
 }

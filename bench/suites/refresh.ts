@@ -1,4 +1,5 @@
 import { closedLoop } from '../lib/closed-loop';
+import { machineCpu } from '../lib/stats';
 import { httpRequest, resetConnections, setCookies } from '../lib/http';
 import { dropDatabase, freshDatabase, withClient } from '../lib/pg';
 import type { ServerChild } from '../lib/child';
@@ -35,6 +36,11 @@ export interface RefreshLevel {
   /** Time inside SessionService.refresh (the rotation, its SQL and the token signature), ms. */
   serviceP50: number;
   serviceP99: number;
+  /** CPU per refresh: the app server process, and the whole machine (every process on every core), ms. */
+  serverCpuMs: number;
+  machineCpuMs: number;
+  /** Share of both cores busy during the level (1 = saturated). */
+  machineBusy: number;
   integrity: RefreshIntegrity;
 }
 
@@ -113,9 +119,13 @@ export async function refreshSuite(options: { concurrencies: number[]; seconds: 
         resetConnections();
         const sqlBefore = await server.call<number>('sql:count');
         await server.call('spans:reset');
+        const cpuBefore = await server.call<number>('cpu');
+        const machineBefore = machineCpu();
         const result = await closedLoop(concurrency, options.seconds, async (w) => {
           tokens[w] = await refreshOnce(tokens[w]);
         });
+        const machineAfter = machineCpu();
+        const cpuAfter = await server.call<number>('cpu');
         const sqlAfter = await server.call<number>('sql:count');
         const service = (await server.call<Record<string, { p50: number; p99: number }>>('spans:get'))['SessionService.refresh'];
         const integrity = await checkChains(db, opened.sessionIds, result.ok, tokens, refreshOnce);
@@ -130,10 +140,13 @@ export async function refreshSuite(options: { concurrencies: number[]; seconds: 
           sqlPerRefresh: (sqlAfter - sqlBefore) / Math.max(1, result.ok + result.failed),
           serviceP50: service.p50,
           serviceP99: service.p99,
+          serverCpuMs: (cpuAfter - cpuBefore) / 1000 / Math.max(1, result.ok),
+          machineCpuMs: (machineAfter.busy - machineBefore.busy) / Math.max(1, result.ok),
+          machineBusy: (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total),
           integrity,
         });
         process.stderr.write(
-          `  refresh ${variant.label} c=${concurrency}: ${Math.round(result.perSecond)}/s p50 ${result.p50.toFixed(2)} ms p99 ${result.p99.toFixed(2)} ms (service p50 ${service.p50.toFixed(2)} ms) failed ${result.failed} integrity ${integrity.ok ? 'ok' : 'BROKEN'}\n`,
+          `  refresh ${variant.label} c=${concurrency}: ${Math.round(result.perSecond)}/s p50 ${result.p50.toFixed(2)} ms p99 ${result.p99.toFixed(2)} ms (service p50 ${service.p50.toFixed(2)} ms; CPU/refresh app ${((cpuAfter - cpuBefore) / 1000 / Math.max(1, result.ok)).toFixed(2)} ms, machine ${((machineAfter.busy - machineBefore.busy) / Math.max(1, result.ok)).toFixed(2)} ms) failed ${result.failed} integrity ${integrity.ok ? 'ok' : 'BROKEN'}\n`,
         );
       }
     }
