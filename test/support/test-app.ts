@@ -29,39 +29,50 @@ export interface TestApp {
 export async function createTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   try {
-    const server = await reservePort();
-    const base: Record<string, string | undefined> = {
-      NODE_ENV: 'test',
-      PORT: String(server),
-      APP_URL: `http://127.0.0.1:${server}`,
-      AUTH_JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
-      AUTH_SANDBOX: 'false',
-      // Suites drive many sign-ins and refreshes from 127.0.0.1 within a minute; the rate-limit
-      // suites (test/throttling, test/instances) set the real budgets themselves.
-      AUTH_RATE_LIMIT_START: '100000',
-      AUTH_RATE_LIMIT_CALLBACK: '100000',
-      AUTH_RATE_LIMIT_REFRESH: '100000',
-      DATABASE_URL: database.url,
-    };
-    const config = loadDemoConfig({ ...base, ...env });
-    await runMigrations(config);
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
-    const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
-    configureApp(app, config);
-    await app.listen(config.port, '127.0.0.1');
-    const url = `http://127.0.0.1:${config.port}`;
-    return {
-      app,
-      config,
-      dataSource: app.get(getDataSourceToken()),
-      database,
-      url,
-      http: request(url),
-      close: async () => {
+    // A port reserved and released can be handed to something else that listens on port 0 before
+    // the app binds it (the sandbox's fake providers start during module init): pick again then,
+    // unless the caller fixed the port.
+    for (let attempt = 1; ; attempt++) {
+      const server = await reservePort();
+      const base: Record<string, string | undefined> = {
+        NODE_ENV: 'test',
+        PORT: String(server),
+        APP_URL: `http://127.0.0.1:${server}`,
+        AUTH_JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
+        AUTH_SANDBOX: 'false',
+        // Suites drive many sign-ins and refreshes from 127.0.0.1 within a minute; the rate-limit
+        // suites (test/throttling, test/instances) set the real budgets themselves.
+        AUTH_RATE_LIMIT_START: '100000',
+        AUTH_RATE_LIMIT_CALLBACK: '100000',
+        AUTH_RATE_LIMIT_REFRESH: '100000',
+        DATABASE_URL: database.url,
+      };
+      const config = loadDemoConfig({ ...base, ...env });
+      if (attempt === 1) await runMigrations(config);
+      const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
+      const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+      configureApp(app, config);
+      try {
+        await app.listen(config.port, '127.0.0.1');
+      } catch (error) {
         await app.close();
-        await database.drop();
-      },
-    };
+        if ((error as { code?: string }).code === 'EADDRINUSE' && env.PORT === undefined && attempt < 5) continue;
+        throw error;
+      }
+      const url = `http://127.0.0.1:${config.port}`;
+      return {
+        app,
+        config,
+        dataSource: app.get(getDataSourceToken()),
+        database,
+        url,
+        http: request(url),
+        close: async () => {
+          await app.close();
+          await database.drop();
+        },
+      };
+    }
   } catch (error) {
     await database.drop();
     throw error;

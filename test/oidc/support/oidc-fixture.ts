@@ -14,11 +14,22 @@ export const CLIENT = { id: 'demo-app', secret: 'demo-app-secret-0123456789abcde
 
 /** Boots both OPs, then the real demo configured with them through its environment. */
 export async function startOidcWorld(extraEnv: Record<string, string> = {}): Promise<OidcWorld> {
-  const port = await freePort();
+  // The app's port must be known before the OPs start (their clients register its callback URL),
+  // but an OP listening on port 0 may be handed the very port just freed: pick again if so.
+  let port: number;
+  let keycloak: OidcOp;
+  let gitlab: OidcOp;
+  for (;;) {
+    port = await freePort();
+    const appUrl = `http://127.0.0.1:${port}`;
+    const client = (id: string) => ({ client_id: CLIENT.id, client_secret: CLIENT.secret, redirect_uris: [`${appUrl}/auth/${id}/callback`] });
+    keycloak = await OidcOp.start({ clients: [client('keycloak')], issuerPath: '/realms/main' });
+    gitlab = await OidcOp.start({ clients: [client('gitlab')] });
+    const taken = [keycloak.issuer, gitlab.issuer].some((issuer) => new URL(issuer).port === String(port));
+    if (!taken) break;
+    await Promise.all([keycloak.close(), gitlab.close()]);
+  }
   const appUrl = `http://127.0.0.1:${port}`;
-  const client = (id: string) => ({ client_id: CLIENT.id, client_secret: CLIENT.secret, redirect_uris: [`${appUrl}/auth/${id}/callback`] });
-  const keycloak = await OidcOp.start({ clients: [client('keycloak')], issuerPath: '/realms/main' });
-  const gitlab = await OidcOp.start({ clients: [client('gitlab')] });
   let t: TestApp;
   try {
     t = await createTestApp({
