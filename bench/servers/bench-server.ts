@@ -12,14 +12,15 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import cookieParser from 'cookie-parser';
-import { AUTH_ENTITIES, AUTH_OPTIONS, AccessTokenService, AuthModule, ResolvedAuthOptions, SessionService } from '@app/social-auth';
+import { AUTH_ENTITIES, AUTH_OPTIONS, AccessTokenService, AuthModule, JwtAuthGuard, ResolvedAuthOptions, SessionService } from '@app/social-auth';
 import { BENCH_CONFIG, BenchServerConfig } from '../baselines/bench-config';
 import { BenchJwtStrategy } from '../baselines/passport-jwt.strategy';
 import { RecipeAuthGuard } from '../baselines/recipe-auth.guard';
 import type { IpcRequest, IpcResponse, MemorySnapshot } from '../lib/ipc';
 import { BenchController } from './bench.controller';
 import { openSessions, timeIdentityLookups } from './kit-adapter';
-import { withCachedKeyObjects, withShortRotation, withVerifiedTokenCache } from './patches';
+import { withCachedKeyObjects, withLeanGuard, withShortRotation, withSynchronousGuard, withVerifiedTokenCache } from './patches';
+import { Samples, percentile } from '../lib/stats';
 import { Spans } from './spans';
 import { SqlCounter } from './sql-counter';
 
@@ -63,11 +64,26 @@ async function main(): Promise<void> {
   // BenchServerConfig.patches: apply proposed fixes to the kit's own services (before/after runs).
   if (config.patches?.includes('keyobject')) withCachedKeyObjects(app.get(AccessTokenService));
   if (config.patches?.includes('short-rotation')) withShortRotation(app.get(SessionService));
+  if (config.patches?.includes('lean-guard')) withLeanGuard(JwtAuthGuard);
+  if (config.patches?.includes('sync-guard')) withSynchronousGuard(JwtAuthGuard, app.get(SessionService));
   if (config.patches?.includes('token-cache')) withVerifiedTokenCache(app.get(AccessTokenService), app.get<ResolvedAuthOptions>(AUTH_OPTIONS).tokens.clockTolerance);
   // Time inside the kit's services (after any patch, so the patched method is what is timed).
   const spans = new Spans();
   spans.wrap(app.get(SessionService), 'refresh', 'SessionService.refresh');
   app.disable('x-powered-by');
+  // Per-route time inside this process, from the first middleware to the response being handed to
+  // the socket. With one connection and routes alternating request by request, it isolates what a
+  // route costs from everything that varies between measurement windows.
+  const routeTimes = new Map<string, Samples>();
+  app.use((req: { path: string }, res: { once(event: 'finish', fn: () => void): void }, next: () => void) => {
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      let samples = routeTimes.get(req.path);
+      if (!samples) routeTimes.set(req.path, (samples = new Samples()));
+      samples.push(Number(process.hrtime.bigint() - started) / 1e3);
+    });
+    next();
+  });
   app.use(cookieParser());
   await app.listen(config.port, '127.0.0.1');
   // Keep-alive longer than any pause between measurements (Node's default is 5 s).
@@ -81,10 +97,20 @@ async function main(): Promise<void> {
       const { user, system } = process.cpuUsage();
       return user + system;
     },
+    'cpu:split': () => process.cpuUsage(),
     'sql:start': () => sql.startRecording(),
     'sql:stop': () => sql.stopRecording(),
     'sql:count': () => sql.count,
     'spans:reset': () => spans.reset(),
+    'routes:reset': () => routeTimes.clear(),
+    'routes:get': () => {
+      const out: Record<string, { count: number; meanMicros: number; p50Micros: number }> = {};
+      for (const [path, samples] of routeTimes) {
+        const values = samples.values();
+        out[path] = { count: values.length, meanMicros: values.reduce((a, b) => a + b, 0) / Math.max(1, values.length), p50Micros: percentile(values, 50) };
+      }
+      return out;
+    },
     'spans:get': () => spans.summary(),
     sessions: (args: { count: number }) => openSessions(app, args.count, config.secret),
     lookup: (args: { subjects: string[]; issuer: string }) => timeIdentityLookups(app, args.subjects, args.issuer),

@@ -5,7 +5,8 @@
 import type { JwtService } from '@nestjs/jwt';
 import { KeyObject, createPrivateKey, createPublicKey, createSecretKey, randomUUID } from 'node:crypto';
 import { AuthError } from '@app/social-auth';
-import type { AccessTokenService, IssuedTokens, SessionContext, SessionService } from '@app/social-auth';
+import type { ExecutionContext } from '@nestjs/common';
+import type { AccessTokenService, IssuedTokens, JwtAuthGuard, SessionContext, SessionService } from '@app/social-auth';
 import { hashRefreshToken, newRefreshToken } from '@app/social-auth/tokens/session.service';
 
 type Secret = string | Buffer | KeyObject | undefined;
@@ -148,4 +149,102 @@ export function withShortRotation(service: SessionService): SessionService {
     return internals.issue({ id: row.id, userId: row.user_id, idleExpiresAt: expires, absoluteExpiresAt: row.absolute_expires_at }, successor);
   };
   return service;
+}
+
+interface GuardInternals {
+  isPublic(context: ExecutionContext): boolean;
+  extractCredential(request: unknown): { token: string; method: 'bearer' | 'cookie' } | undefined;
+  checkCsrf(request: unknown): void;
+  tokens: AccessTokenService;
+  sessions: SessionService;
+}
+
+interface LivenessInternals {
+  liveness: { entries: Map<string, { live: boolean; userId: string | null; expires: number }> };
+}
+
+/**
+ * Fix 4: a synchronous guard when nothing needs waiting for. As shipped, every request (public
+ * ones too) goes through three nested async functions (canActivate → authenticate →
+ * checkSession → isSessionLive), four promises and their microtasks, although the revocation
+ * cache answers all but one request per session every `revocationCacheTtl` seconds. The library
+ * change: `canActivate` returns `boolean | Promise<boolean>`, `SessionService` answers a cached
+ * liveness synchronously (`isSessionLiveCached(sid, uid): boolean | undefined`), and only a
+ * cache miss takes the async path. Emulated here by reading the cache's entries; a miss, an
+ * error or anything unusual falls back to the shipped `canActivate`.
+ */
+export function withSynchronousGuard(guardClass: typeof JwtAuthGuard, sessions: SessionService): void {
+  // The global guard is its own JwtAuthGuard instance (not the one app.get() returns), so the
+  // patch goes on the prototype; it only ever runs in the server that asked for it.
+  const entries = (sessions as unknown as LivenessInternals).liveness?.entries;
+  if (!(entries instanceof Map)) throw new Error('SessionService has no liveness cache: update bench/servers/patches.ts');
+  const proto = guardClass.prototype as unknown as { canActivate(this: GuardInternals, context: ExecutionContext): boolean | Promise<boolean> };
+  const shipped = proto.canActivate;
+  proto.canActivate = function (this: GuardInternals, context: ExecutionContext): boolean | Promise<boolean> {
+    if (this.isPublic(context)) return true;
+    if (context.getType() !== 'http') return shipped.call(this, context);
+    const request = context.switchToHttp().getRequest<Record<string, unknown>>();
+    const credential = this.extractCredential(request);
+    if (!credential) return shipped.call(this, context);
+    const user = this.tokens.verify(credential.token);
+    const cached = entries.get(user.sessionId);
+    if (!cached || cached.expires <= Date.now() || !cached.live || cached.userId !== user.id) return shipped.call(this, context);
+    if (credential.method === 'cookie') this.checkCsrf(request);
+    request.user = { ...user, authMethod: credential.method };
+    return true;
+  };
+}
+
+const PUBLIC_KEY_CACHE = new WeakMap<object, Map<object, boolean>>();
+const BEARER_TOKEN = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/**
+ * Fix 5: the guard's remaining per-request work, trimmed. (a) `@Public()` is static metadata, so
+ * the answer per (handler, class) is computed once instead of two reflect-metadata walks per
+ * request; (b) the credential is read in one pass over the raw headers comparing lengths before
+ * lower-casing, and the cookie header is parsed only when there is one. Same rules as shipped: two
+ * Authorization headers, a malformed bearer, a doubled access cookie or a bearer/cookie mismatch
+ * are refused.
+ */
+export function withLeanGuard(guardClass: typeof JwtAuthGuard): void {
+  const proto = guardClass.prototype as unknown as {
+    isPublic(this: { reflector: { getAllAndOverride(key: unknown, targets: unknown[]): unknown } }, context: ExecutionContext): boolean;
+    extractCredential(this: { cookies: { read(req: unknown, kind: 'access'): { status: string; value?: string } } }, request: { rawHeaders: string[]; headers: { cookie?: string } }): { token: string; method: 'bearer' | 'cookie' } | undefined;
+  };
+  const shippedIsPublic = proto.isPublic;
+  proto.isPublic = function (context) {
+    const handler = context.getHandler();
+    const cls = context.getClass();
+    let byClass = PUBLIC_KEY_CACHE.get(handler);
+    if (!byClass) PUBLIC_KEY_CACHE.set(handler, (byClass = new Map()));
+    let answer = byClass.get(cls);
+    if (answer === undefined) byClass.set(cls, (answer = shippedIsPublic.call(this, context)));
+    return answer;
+  };
+  proto.extractCredential = function (request) {
+    const raw = request.rawHeaders;
+    let authorization: string | undefined;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i];
+      if (name.length !== 13 || name.toLowerCase() !== 'authorization') continue;
+      if (authorization !== undefined) throw new AuthError('unauthorized');
+      authorization = raw[i + 1];
+    }
+    let bearer: string | undefined;
+    if (authorization !== undefined && /^bearer(\s|$)/i.test(authorization)) {
+      const match = BEARER_TOKEN.exec(authorization);
+      if (!match) throw new AuthError('unauthorized');
+      bearer = match[1];
+    }
+    let cookieToken: string | undefined;
+    if (request.headers.cookie !== undefined) {
+      const cookie = this.cookies.read(request, 'access');
+      if (cookie.status === 'ambiguous') throw new AuthError('unauthorized');
+      cookieToken = cookie.status === 'present' ? cookie.value : undefined;
+    }
+    if (bearer !== undefined && cookieToken !== undefined && bearer !== cookieToken) throw new AuthError('unauthorized');
+    if (bearer !== undefined) return { token: bearer, method: 'bearer' };
+    if (cookieToken !== undefined) return { token: cookieToken, method: 'cookie' };
+    return undefined;
+  };
 }

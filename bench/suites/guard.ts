@@ -21,6 +21,15 @@ export interface GuardRouteResult {
   /** Server CPU time (user + system) per answered request, µs (median over rounds). */
   cpuPerRequest: number;
   /**
+   * Paired measurement: one connection, this route and its server's public route alternating
+   * request by request; the mean time each spends inside the server process (µs), the difference,
+   * and the throughput ratio it implies for a CPU-bound server (public's CPU per request over
+   * public's plus the difference).
+   */
+  pairedMicros?: number;
+  pairedExtraMicros?: number;
+  pairedRatio?: number;
+  /**
    * Its server's public route's CPU per request over this route's, per round (median): the
    * throughput ratio a CPU-bound server would reach, and far less sensitive to other work on the
    * machine than req/s.
@@ -42,6 +51,7 @@ export interface GuardResult {
   rounds: number;
   /** The fixes applied on the proposed server (bench/servers/patches.ts). */
   patches: string[];
+  pairedRequests: number;
   routes: GuardRouteResult[];
   /** Status codes of the sanity checks (protected routes without a token must be 401). */
   sanity: Record<string, number>;
@@ -66,7 +76,14 @@ interface Target {
  * taken against the public route of the same server in the same round, so machine noise and
  * drift hit numerator and denominator alike.
  */
-export async function guardSuite(options: { rounds: number; roundSeconds: number; warmupSeconds: number; connections: number; patches: string[] }): Promise<GuardResult> {
+export async function guardSuite(options: {
+  rounds: number;
+  roundSeconds: number;
+  warmupSeconds: number;
+  connections: number;
+  patches: string[];
+  pairedRequests: number;
+}): Promise<GuardResult> {
   const dbs = ['bench_guard_shipped', 'bench_guard_proposed'];
   const servers: ServerChild[] = [];
   try {
@@ -143,7 +160,35 @@ export async function guardSuite(options: { rounds: number; roundSeconds: number
         rounds,
       };
     });
-    return { connections: options.connections, roundSeconds: options.roundSeconds, rounds: options.rounds, patches: options.patches, routes, sanity };
+    // Paired: per server, one connection cycling through its routes with public between each.
+    for (const [server, names] of [
+      [servers[0], ['shipped/kit', 'shipped/recipe', 'shipped/passport']],
+      [servers[1], ['proposed/kit']],
+    ] as const) {
+      const publicRoute: GuardRoute = names[0].startsWith('shipped') ? 'shipped/public' : 'proposed/public';
+      const spec = (route: GuardRoute) => ({ method: 'GET', path: targets[route].path, headers: { authorization: targets[route].auth[0] } });
+      const requests = names.flatMap((n) => [spec(publicRoute), spec(n)]);
+      await load({ url: server.url, connections: 1, amount: 2_000, requests });
+      await server.call('routes:reset');
+      const cpuBefore = await server.call<number>('cpu');
+      const mixed = await load({ url: server.url, connections: 1, amount: options.pairedRequests, requests });
+      const cpuAfter = await server.call<number>('cpu');
+      const times = await server.call<Record<string, { meanMicros: number }>>('routes:get');
+      const publicMicros = times[targets[publicRoute].path].meanMicros;
+      const extra = names.map((n) => times[targets[n].path].meanMicros - publicMicros);
+      // Half the requests were public, the other half spread evenly over `names`.
+      const cpuMixed = (cpuAfter - cpuBefore) / Math.max(1, mixed.ok + mixed.non2xx);
+      const cpuPublic = cpuMixed - extra.reduce((a, b) => a + b, 0) / (2 * names.length);
+      routes.find((r) => r.route === publicRoute)!.pairedMicros = publicMicros;
+      names.forEach((n, i) => {
+        const r = routes.find((x) => x.route === n)!;
+        r.pairedMicros = publicMicros + extra[i];
+        r.pairedExtraMicros = extra[i];
+        r.pairedRatio = cpuPublic / (cpuPublic + extra[i]);
+      });
+      process.stderr.write(`  guard paired: ${names.map((n, i) => `${n} +${extra[i].toFixed(1)} µs`).join(', ')} over ${publicRoute} (${cpuPublic.toFixed(0)} µs CPU per public request)\n`);
+    }
+    return { connections: options.connections, roundSeconds: options.roundSeconds, rounds: options.rounds, patches: options.patches, pairedRequests: options.pairedRequests, routes, sanity };
   } finally {
     for (const s of servers) await s.stop();
     for (const db of dbs) await dropDatabase(db);
