@@ -87,7 +87,7 @@ function guard(r: GuardResult): string {
     '',
     `${r.connections} connections, each with its own session's token; ${r.rounds} interleaved rounds of ${r.roundSeconds} s per route (order rotated each round). ` +
       `"vs public" is taken against the public route of the same server in the same round, then the median over rounds; req/s and latencies are medians over rounds, ` +
-      `latency percentiles from every response (sub-millisecond), not autocannon's 1 ms histogram. The second server is the same app with the proposed fixes applied to the kit's own \`AccessTokenService\`.`,
+      `latency percentiles from every response (sub-millisecond), not autocannon's 1 ms histogram. The second server is the same app with the proposed fixes applied to the kit's own services, so its protected route is the fixed global guard.`,
     '',
     table(
       ['route', 'req/s', 'req/s vs public (median, min–max)', 'server CPU µs/request', 'CPU ratio', 'paired: µs in server (+ over public)', 'paired ratio', 'p50 ms', 'p99 ms', 'non-2xx'],
@@ -137,7 +137,7 @@ function refresh(r: RefreshResult): string {
     `### 2. Refresh rotation (PostgreSQL)`,
     '',
     `POST /auth/refresh with the refresh cookie (+ Origin), closed loop: each client rotates its own session back to back for ${r.seconds} s; app pool ${r.poolSize} connections. ` +
-      `Variants: ${variants.map((v) => `\`${v}\``).join(', ')} (each its own server and database, levels alternating in one run; see "Fixes" for what \`proposed\` changes).`,
+      `Variants: ${variants.map((v) => `\`${v}\``).join(', ')} (each its own server and database, levels alternating in one run; "What the numbers show" below says what \`proposed\` changes).`,
     '',
     table(
       ['variant', 'concurrency', 'refreshes/s', 'p50 ms', 'p99 ms', 'in SessionService.refresh p50 / p99 ms', 'CPU ms/refresh: app / whole machine (busy)', 'failed', 'SQL/refresh', 'successors (rows = 200s)', 'duplicated', 'lost', 'last tokens still valid'],
