@@ -20,6 +20,9 @@ export interface AccessCredential {
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
+/** Requests this guard has fully checked (token, session, CSRF); weak, so they go with the request. */
+const authenticatedRequests = new WeakSet<object>();
+
 /**
  * The global guard: every route needs a valid access token unless it is `@Public()`.
  *
@@ -51,9 +54,14 @@ export class JwtAuthGuard implements CanActivate {
     if (this.isPublic(context)) return true;
     if (context.getType() !== 'http') return this.handleNonHttp(context);
     const request = context.switchToHttp().getRequest<Request>();
+    // The module's own signed-in routes also carry @UseGuards(JwtAuthGuard) so they stay protected
+    // with `globalGuard: false`; with the global guard on, one request meets the guard twice, and
+    // the second pass has nothing left to check.
+    if (authenticatedRequests.has(request)) return true;
     const user = await this.authenticate(request);
     if (user.authMethod === 'cookie') this.checkCsrf(request);
     (request as unknown as Record<string, unknown>)[REQUEST_USER_KEY] = user;
+    authenticatedRequests.add(request);
     return true;
   }
 
