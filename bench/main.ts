@@ -23,9 +23,6 @@ import { scaleSuite } from './suites/scale';
 import { signInSuite } from './suites/signin';
 import { sqlShapesSuite } from './suites/sql-shapes';
 
-/** The guard suite runs a second server with these fixes applied to the kit's AccessTokenService. */
-const GUARD_PATCHES = ['keyobject', 'token-cache', 'sync-guard'];
-
 /** The refresh suite runs the shipped code and the proposed fixes side by side. */
 const REFRESH_VARIANTS = [
   { label: 'shipped', patches: [] },
@@ -105,7 +102,7 @@ async function main(): Promise<void> {
     await attempt('micro', 'token and guard CPU (in-process)', () => microSuite({ iterations: q ? 1000 : 4000 }));
   }
   if (args.only.has('guard')) {
-    await attempt('guard', 'guard overhead', () => guardSuite({ rounds: q ? 2 : 12, roundSeconds: q ? 1 : 1.5, warmupSeconds: q ? 1 : 2, connections: 16, patches: GUARD_PATCHES, pairedRequests: q ? 4_000 : 24_000 }));
+    await attempt('guard', 'guard overhead', () => guardSuite({ rounds: q ? 2 : 12, roundSeconds: q ? 1 : 1.5, warmupSeconds: q ? 1 : 2, connections: 16, pairedRequests: q ? 4_000 : 24_000 }));
   }
   if (args.only.has('refresh')) {
     await attempt('refresh', 'refresh rotation', () => refreshSuite({ concurrencies: [1, 16, 64], seconds: q ? 2 : 5, variants: REFRESH_VARIANTS }));
