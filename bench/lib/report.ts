@@ -5,7 +5,7 @@ import type { CalibrationResult } from '../suites/calibration';
 import type { GuardResult, GuardRoute, GuardRouteResult } from '../suites/guard';
 import type { MemoryResult } from '../suites/memory';
 import type { MicroResult } from '../suites/micro';
-import type { RefreshResult } from '../suites/refresh';
+import { REFRESH_JUDGED_VARIANT, type RefreshResult } from '../suites/refresh';
 import type { ScaleResult } from '../suites/scale';
 import type { SignInResult } from '../suites/signin';
 import type { SqlShapesResult } from '../suites/sql-shapes';
@@ -131,14 +131,13 @@ function micro(r: MicroResult): string {
 }
 
 function refresh(r: RefreshResult): string {
-  const shipped = r.levels.filter((l) => l.variant === 'shipped');
-  const best = Math.max(...shipped.map((l) => l.perSecond));
+  const best = bestRefreshes(r, REFRESH_JUDGED_VARIANT);
   const variants = Object.keys(r.statements);
   return [
     `### 2. Refresh rotation (PostgreSQL)`,
     '',
     `POST /auth/refresh with the refresh cookie (+ Origin), closed loop: each client rotates its own session back to back for ${r.seconds} s; app pool ${r.poolSize} connections. ` +
-      `Variants: ${variants.map((v) => `\`${v}\``).join(', ')} (each its own server and database, levels alternating in one run; "What the numbers show" below says what \`proposed\` changes).`,
+      `Variants: ${variants.map((v) => `\`${v}\``).join(', ')} (each its own server and database, levels alternating in one run; the target is judged on \`${REFRESH_JUDGED_VARIANT}\`).`,
     '',
     table(
       ['variant', 'concurrency', 'refreshes/s', 'p50 ms', 'p99 ms', 'in SessionService.refresh p50 / p99 ms', 'CPU ms/refresh: app / whole machine (busy)', 'failed', 'SQL/refresh', 'successors (rows = 200s)', 'duplicated', 'lost', 'last tokens still valid'],
@@ -159,7 +158,7 @@ function refresh(r: RefreshResult): string {
       ]),
     ),
     '',
-    `- shipped: best ${fmt(best)} refreshes/s (target ≥ ${TARGETS.refreshPerSecond.toLocaleString('en-US')}/s): ${yes(best >= TARGETS.refreshPerSecond)}; ` +
+    `- ${REFRESH_JUDGED_VARIANT}: best ${fmt(best)} refreshes/s (target ≥ ${TARGETS.refreshPerSecond.toLocaleString('en-US')}/s): ${yes(best >= TARGETS.refreshPerSecond)}; ` +
       `integrity on every variant and level (no lost or duplicated successor, one live token per session, none revoked, every client's last token accepted): ${yes(r.levels.every((l) => l.integrity.ok))}`,
     ...r.levels.filter((l) => l.failed > 0).map((l) => `- ${l.variant} c=${l.concurrency} failures: ${Object.entries(l.failures).map(([k, v]) => `${k} ×${v}`).join('; ')}`),
     '',
@@ -172,6 +171,11 @@ function refresh(r: RefreshResult): string {
       '',
     ]),
   ].join('\n');
+}
+
+/** Best refreshes/s of one variant over its concurrency levels. */
+function bestRefreshes(r: RefreshResult, variant: string): number {
+  return Math.max(...r.levels.filter((l) => l.variant === variant).map((l) => l.perSecond));
 }
 
 function signin(r: SignInResult): string {
@@ -296,8 +300,14 @@ function targets(results: Record<string, unknown>): string {
   } else rows.push(missing('1 guard', `≥ ${TARGETS.guardRatio}, faster than passport-jwt`));
   const r = outcome<RefreshResult>(results, 'refresh');
   if (r) {
-    const best = (variant: string) => Math.max(...r.levels.filter((l) => l.variant === variant).map((l) => l.perSecond));
-    rows.push(['2 refresh rotations/s (best of c=1/16/64)', `≥ ${TARGETS.refreshPerSecond.toLocaleString('en-US')}`, `${fmt(best('shipped'))} (proposed fixes: ${fmt(best('proposed'))})`, yes(best('shipped') >= TARGETS.refreshPerSecond)]);
+    const others = [...new Set(r.levels.map((l) => l.variant))].filter((v) => v !== REFRESH_JUDGED_VARIANT);
+    const best = bestRefreshes(r, REFRESH_JUDGED_VARIANT);
+    rows.push([
+      `2 refresh rotations/s (best of c=${[...new Set(r.levels.map((l) => l.concurrency))].join('/')})`,
+      `≥ ${TARGETS.refreshPerSecond.toLocaleString('en-US')}`,
+      `${fmt(best)}${others.map((v) => `; ${v}: ${fmt(bestRefreshes(r, v))}`).join('')}`,
+      yes(best >= TARGETS.refreshPerSecond),
+    ]);
     rows.push(['2 lost or duplicated successors', '0', `${r.levels.reduce((n, l) => n + l.integrity.lostSuccessors + l.integrity.duplicatedSuccessors, 0)} (all checks: ${r.levels.every((l) => l.integrity.ok) ? 'pass' : 'FAIL'})`, yes(r.levels.every((l) => l.integrity.ok))]);
   } else rows.push(missing('2 refresh', `≥ ${TARGETS.refreshPerSecond}/s, 0 lost/duplicated`));
   const s = outcome<SignInResult>(results, 'signin');

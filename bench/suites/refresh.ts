@@ -24,7 +24,7 @@ export interface RefreshIntegrity {
 }
 
 export interface RefreshLevel {
-  /** Which server: the shipped code, or with proposed fixes applied (bench/servers/patches.ts). */
+  /** Which server (RefreshVariant.label). */
   variant: string;
   concurrency: number;
   perSecond: number;
@@ -44,9 +44,12 @@ export interface RefreshLevel {
   integrity: RefreshIntegrity;
 }
 
+/** The variant the refresh target is judged on: the library with PostgreSQL's default settings. */
+export const REFRESH_JUDGED_VARIANT = 'library';
+
+/** One server configuration; every variant runs the library as it is, only the database settings differ. */
 export interface RefreshVariant {
   label: string;
-  patches: string[];
   synchronousCommit?: 'on' | 'off';
 }
 
@@ -72,7 +75,7 @@ interface VariantServer {
 async function startVariant(variant: RefreshVariant, index: number, poolSize: number): Promise<VariantServer> {
   const db = `bench_refresh_${index}`;
   const url = await freshDatabase(db);
-  const server = await startBenchServer(url, { poolSize, patches: variant.patches, synchronousCommit: variant.synchronousCommit });
+  const server = await startBenchServer(url, { poolSize, synchronousCommit: variant.synchronousCommit });
   const refreshUrl = `${server.url}/auth/refresh`;
   const origin = server.url;
   const refreshOnce = async (token: string): Promise<string> => {
@@ -90,8 +93,9 @@ async function startVariant(variant: RefreshVariant, index: number, poolSize: nu
  * Refresh rotation on PostgreSQL: `concurrency` clients, each rotating its own session's refresh
  * token back to back through POST /auth/refresh (the browser path: refresh cookie + Origin), each
  * request using the successor the previous answer set. After each level the chains are checked
- * in the database and every client's last token is refreshed once more. Each variant (shipped,
- * proposed fixes) has its own server and database; levels alternate between them in one run.
+ * in the database and every client's last token is refreshed once more. Each variant (default
+ * settings, synchronous_commit=off) has its own server and database; levels alternate between
+ * them in one run.
  */
 export async function refreshSuite(options: { concurrencies: number[]; seconds: number; variants: RefreshVariant[] }): Promise<RefreshResult> {
   const poolSize = 10;
