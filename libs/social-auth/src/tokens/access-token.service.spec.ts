@@ -1,7 +1,7 @@
 import { createHmac, createSign, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { AuthModuleOptions, TokenOptions, resolveAuthOptions } from '../auth.options';
 import { AuthError, InvalidAuthOptionsError } from '../errors/auth.error';
-import { ACCESS_TOKEN_TYPE, AccessTokenService, hasDuplicateMembers } from './access-token.service';
+import { ACCESS_TOKEN_TYPE, AccessTokenService, VERIFIED_TOKENS_MAX, hasDuplicateMembers } from './access-token.service';
 import { Clock } from './clock';
 import { KEY_PURPOSE, deriveKey, deriveKeyFrom } from './key-derivation';
 
@@ -213,6 +213,51 @@ describe('AccessTokenService (HS256)', () => {
 
   it('refuses a too-short previous HS256 secret at boot', () => {
     expect(() => service({ secret: SECRET, previousKeys: ['short'] })).toThrow(/tokens.previousKeys\[0\]/);
+  });
+});
+
+describe('AccessTokenService: remembered verifications', () => {
+  const fresh = () => service();
+
+  it('answers a repeated token with the same frozen claims, and still expires it on time', () => {
+    const { svc, clock, options } = fresh();
+    const { token } = svc.sign('user-1', 'session-1');
+    const first = svc.verify(token);
+    expect(svc.verify(token)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    clock.at = T0 + 600 + options.tokens.clockTolerance;
+    expectCode(() => svc.verify(token), 'token_expired');
+  });
+
+  it('a remembered signature does not vouch for another header or payload', () => {
+    const { svc } = fresh();
+    const token = svc.sign('user-1', 'session-1').token;
+    svc.verify(token);
+    const [h, p, s] = token.split('.');
+    const payload = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    expectCode(() => svc.verify(`${h}.${b64({ ...payload, sub: 'user-2' })}.${s}`), 'unauthorized');
+    expectCode(() => svc.verify(`${b64({ alg: 'HS256', typ: ACCESS_TOKEN_TYPE, kid: svc.keyId, x: 1 })}.${p}.${s}`), 'unauthorized');
+    expectCode(() => svc.verify(`${h}.${p}.${s}x`), 'unauthorized');
+    expect(svc.verify(token).id).toBe('user-1');
+  });
+
+  it('a token verified by another instance (other secret) is not accepted here', () => {
+    const { svc } = fresh();
+    const other = service({ secret: 'other-secret-other-secret-other-secret-01' }).svc;
+    const token = other.sign('user-1', 'session-1').token;
+    expect(other.verify(token).id).toBe('user-1');
+    expectCode(() => svc.verify(token), 'unauthorized');
+  });
+
+  it('remembers at most VERIFIED_TOKENS_MAX tokens, dropping the oldest', () => {
+    const { svc } = fresh();
+    const verified = (svc as unknown as { verified: Map<string, unknown> }).verified;
+    const first = svc.sign('user-0', 'session-0').token;
+    svc.verify(first);
+    for (let i = 1; i <= VERIFIED_TOKENS_MAX; i += 1) svc.verify(svc.sign(`user-${i}`, 'session-1').token);
+    expect(verified.size).toBe(VERIFIED_TOKENS_MAX);
+    expect(verified.has(first.slice(first.lastIndexOf('.') + 1))).toBe(false);
+    expect(svc.verify(first).id).toBe('user-0');
   });
 });
 
