@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AuditEvent, AuthSession, RefreshToken, SessionService, UserAccount } from '@app/social-auth';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createSessionsApp, SessionsApp } from './sessions-app';
@@ -132,6 +132,12 @@ describe('refresh tokens on the demo app (SECURITY E1–E4, C9)', () => {
     jest.spyOn(EntityManager.prototype, 'insert').mockImplementation(function (this: EntityManager, target: unknown, values: unknown) {
       if (target === RefreshToken && (values as RefreshToken).parentId) throw new Error('injected failure');
       return insert.call(this, target as never, values as never);
+    });
+    // The one-statement rotation (PostgreSQL) inserts the successor in SQL: fail that statement too.
+    const query = DataSource.prototype.query;
+    jest.spyOn(DataSource.prototype, 'query').mockImplementation(function (this: DataSource, sql: string, ...rest: unknown[]) {
+      if (/INSERT INTO auth_refresh_tokens/.test(sql) && /UPDATE auth_sessions/.test(sql)) return Promise.reject(new Error('injected failure'));
+      return query.call(this, sql, ...(rest as [])) as never;
     });
     const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const failed = await refreshWithCookie(t, tokens.refreshToken).expect(500);
