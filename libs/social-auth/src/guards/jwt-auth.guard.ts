@@ -50,7 +50,12 @@ export class JwtAuthGuard implements CanActivate {
     @InjectAuthOptions() protected readonly options: ResolvedAuthOptions,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /**
+   * Synchronous when nothing needs waiting for (the token was verified before and the session's
+   * liveness is cached: all but one request per session and revocation-cache period), so the
+   * common request pays no promise; otherwise a promise.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (this.isPublic(context)) return true;
     if (context.getType() !== 'http') return this.handleNonHttp(context);
     const request = context.switchToHttp().getRequest<Request>();
@@ -58,23 +63,31 @@ export class JwtAuthGuard implements CanActivate {
     // with `globalGuard: false`; with the global guard on, one request meets the guard twice, and
     // the second pass has nothing left to check.
     if (authenticatedRequests.has(request)) return true;
-    const user = await this.authenticate(request);
-    if (user.authMethod === 'cookie') this.checkCsrf(request);
-    (request as unknown as Record<string, unknown>)[REQUEST_USER_KEY] = user;
-    authenticatedRequests.add(request);
-    return true;
+    const user = this.authenticateNow(request);
+    return user instanceof Promise ? user.then((u) => this.admit(request, u)) : this.admit(request, user);
   }
 
   /**
    * Authenticates a request from its bearer token or access cookie, without the CSRF check.
-   * Throws `AuthError` (`unauthorized`, `token_expired`) when it cannot.
+   * Throws (rejects with) `AuthError` (`unauthorized`, `token_expired`) when it cannot.
    */
   async authenticate(request: Request): Promise<AuthenticatedUser> {
+    return this.authenticateNow(request);
+  }
+
+  private authenticateNow(request: Request): AuthenticatedUser | Promise<AuthenticatedUser> {
     const credential = this.extractCredential(request);
     if (!credential) throw new AuthError('unauthorized');
-    const user = this.tokens.verify(credential.token);
-    await this.checkSession(user);
-    return { ...user, authMethod: credential.method };
+    const user = { ...this.tokens.verify(credential.token), authMethod: credential.method };
+    const pending = this.checkSession(user);
+    return pending instanceof Promise ? pending.then(() => user) : user;
+  }
+
+  private admit(request: Request, user: AuthenticatedUser): true {
+    if (user.authMethod === 'cookie') this.checkCsrf(request);
+    (request as unknown as Record<string, unknown>)[REQUEST_USER_KEY] = user;
+    authenticatedRequests.add(request);
+    return true;
   }
 
   /** Whether the handler or its controller is `@Public()`. */
@@ -104,9 +117,18 @@ export class JwtAuthGuard implements CanActivate {
     return undefined;
   }
 
-  /** Refuses a token whose session was revoked or has expired (within the revocation bound). */
-  protected async checkSession(user: AuthenticatedUser): Promise<void> {
-    if (!(await this.sessions.isSessionLive(user.sessionId, user.id))) throw new AuthError('unauthorized');
+  /**
+   * Refuses a token whose session was revoked or has expired (within the revocation bound): throws
+   * at once when the answer is cached in this process, else returns a promise that rejects.
+   * An override may be `async`.
+   */
+  protected checkSession(user: AuthenticatedUser): void | Promise<void> {
+    const known = this.sessions.knownSessionLiveness(user.sessionId, user.id);
+    if (known === true) return;
+    if (known === false) throw new AuthError('unauthorized');
+    return this.sessions.isSessionLive(user.sessionId, user.id).then((live) => {
+      if (!live) throw new AuthError('unauthorized');
+    });
   }
 
   /** The CSRF rule for cookie-authenticated requests. */

@@ -72,4 +72,16 @@ describe('SessionLivenessCache (the revocation bound)', () => {
     await cache.isLive('s0', 'u', load);
     expect(load).toHaveBeenCalledTimes(1);
   });
+
+  it('peek answers only from memory: undefined before a lookup and once stale, the answer in between', async () => {
+    const cache = new SessionLivenessCache(5000, clock);
+    expect(cache.peek('s', 'u')).toBeUndefined();
+    await cache.isLive('s', 'u', async () => live());
+    expect(cache.peek('s', 'u')).toBe(true);
+    expect(cache.peek('s', 'someone-else')).toBe(false);
+    now += 5000;
+    expect(cache.peek('s', 'u')).toBeUndefined();
+    cache.markRevoked('s');
+    expect(cache.peek('s', 'u')).toBe(false);
+  });
 });

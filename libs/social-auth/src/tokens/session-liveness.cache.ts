@@ -36,8 +36,8 @@ export class SessionLivenessCache {
   ) {}
 
   async isLive(sessionId: string, userId: string, load: () => Promise<LivenessAnswer>): Promise<boolean> {
-    const cached = this.entries.get(sessionId);
-    if (cached && cached.expires > this.now()) return cached.live && cached.userId === userId;
+    const known = this.peek(sessionId, userId);
+    if (known !== undefined) return known;
     let pending = this.inflight.get(sessionId);
     if (!pending) {
       pending = load().finally(() => this.inflight.delete(sessionId));
@@ -46,6 +46,13 @@ export class SessionLivenessCache {
     const answer = await pending;
     if (this.ttlMs > 0) this.remember(sessionId, answer);
     return answer.live && answer.userId === userId;
+  }
+
+  /** The remembered answer, without loading: undefined when none is remembered or it is stale. */
+  peek(sessionId: string, userId: string): boolean | undefined {
+    const cached = this.entries.get(sessionId);
+    if (cached === undefined || cached.expires <= this.now()) return undefined;
+    return cached.live && cached.userId === userId;
   }
 
   /** Records a revocation made on this instance; it wins over any cached "live". */

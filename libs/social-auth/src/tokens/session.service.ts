@@ -195,6 +195,14 @@ export class SessionService {
   }
 
   /**
+   * `isSessionLive`'s answer when this process already knows it (no I/O), else undefined: lets the
+   * guard answer synchronously on the common path.
+   */
+  knownSessionLiveness(sessionId: string, userId: string): boolean | undefined {
+    return this.liveness.peek(sessionId, userId);
+  }
+
+  /**
    * The happy path on PostgreSQL: find the token (unlocked), then one statement that slides the
    * session (locking its row first, the same lock order as `rotate`), marks the token used only if
    * it still is unused, inserts the successor and clears older sealed successors, all or nothing;
