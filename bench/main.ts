@@ -21,7 +21,6 @@ import { microSuite } from './suites/micro';
 import { REFRESH_JUDGED_VARIANT, RefreshVariant, refreshSuite } from './suites/refresh';
 import { scaleSuite } from './suites/scale';
 import { signInSuite } from './suites/signin';
-import { sqlShapesSuite } from './suites/sql-shapes';
 
 /**
  * The refresh suite's servers: the library with PostgreSQL's defaults (the one the target is
@@ -30,7 +29,7 @@ import { sqlShapesSuite } from './suites/sql-shapes';
  */
 const REFRESH_VARIANTS: RefreshVariant[] = [{ label: REFRESH_JUDGED_VARIANT }, { label: `${REFRESH_JUDGED_VARIANT}, synchronous_commit=off`, synchronousCommit: 'off' }];
 
-const SUITES = ['calibration', 'micro', 'guard', 'refresh', 'signin', 'sql', 'scale', 'memory'] as const;
+const SUITES = ['calibration', 'micro', 'guard', 'refresh', 'signin', 'scale', 'memory'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 interface Args {
@@ -109,9 +108,6 @@ async function main(): Promise<void> {
   }
   if (args.only.has('signin')) {
     await attempt('signin', 'sign-in cost', () => signInSuite({ seconds: q ? 2 : 6, concurrency: 8 }));
-  }
-  if (args.only.has('sql')) {
-    await attempt('sql', 'sign-in SQL shapes (database only)', () => sqlShapesSuite({ seconds: q ? 2 : 5, concurrencies: [1, 8], users: 10_000 }));
   }
   if (args.only.has('scale')) {
     await attempt('scale', 'scale', () =>

@@ -8,7 +8,6 @@ import type { MicroResult } from '../suites/micro';
 import { REFRESH_JUDGED_VARIANT, type RefreshResult } from '../suites/refresh';
 import type { ScaleResult } from '../suites/scale';
 import type { SignInResult } from '../suites/signin';
-import type { SqlShapesResult } from '../suites/sql-shapes';
 import type { MachineInfo } from './machine';
 import { fmt } from './stats';
 
@@ -216,20 +215,6 @@ function signin(r: SignInResult): string {
   ].join('\n');
 }
 
-function sqlShapes(r: SqlShapesResult): string {
-  return [
-    `#### Database work of a returning sign-in: shipped statements vs the proposal`,
-    '',
-    `Replayed directly on PostgreSQL (pool of 10, ${r.users.toLocaleString('en-US')} seeded users), nothing else in the loop:`,
-    '',
-    table(
-      ['statement shape', 'statements', 'concurrency', 'sign-ins/s (DB only)', 'p50 ms', 'p99 ms'],
-      r.rows.map((x) => [x.shape, x.statements, x.concurrency, fmt(x.perSecond), ms(x.p50), ms(x.p99)]),
-    ),
-    '',
-  ].join('\n');
-}
-
 function scale(r: ScaleResult): string {
   const first = r.points[0];
   const last = r.points[r.points.length - 1];
@@ -342,7 +327,6 @@ export function renderResults(results: Record<string, unknown>): string {
   section<MicroResult>('micro', '1b. Token and guard CPU', micro);
   section<RefreshResult>('refresh', '2. Refresh rotation', refresh);
   section<SignInResult>('signin', '3. Sign-in cost', signin);
-  section<SqlShapesResult>('sql', '3b. Sign-in SQL shapes', sqlShapes);
   section<ScaleResult>('scale', '4. Scale', scale);
   section<MemoryResult>('memory', '5. Memory', memory);
   return parts.join('\n');
