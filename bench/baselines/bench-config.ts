@@ -18,7 +18,5 @@ export interface BenchServerConfig {
    * @default the server's setting (on)
    */
   synchronousCommit?: 'on' | 'off';
-  /** Proposed fixes to apply to the kit's own services (bench/servers/patches.ts): 'keyobject', 'token-cache', 'sync-guard', 'lean-guard', 'short-rotation'. */
-  patches?: string[];
   github?: { authorizationURL: string; tokenURL: string; apiURL: string; clientId: string; clientSecret: string };
 }

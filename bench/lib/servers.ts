@@ -12,8 +12,6 @@ export async function startBenchServer(databaseUrl: string, extra: Partial<Bench
     appUrl: `http://127.0.0.1:${port}`,
     port,
     poolSize: 10,
-    // BENCH_PATCHES=keyobject,token-cache applies the proposed fixes to every server (exploration).
-    patches: process.env.BENCH_PATCHES?.split(',').filter(Boolean),
     ...extra,
   };
   return startServer('bench/servers/bench-server.ts', config);

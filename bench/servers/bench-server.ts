@@ -12,14 +12,13 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import cookieParser from 'cookie-parser';
-import { AUTH_ENTITIES, AUTH_OPTIONS, AccessTokenService, AuthModule, JwtAuthGuard, ResolvedAuthOptions, SessionService } from '@app/social-auth';
+import { AUTH_ENTITIES, AuthModule, SessionService } from '@app/social-auth';
 import { BENCH_CONFIG, BenchServerConfig } from '../baselines/bench-config';
 import { BenchJwtStrategy } from '../baselines/passport-jwt.strategy';
 import { RecipeAuthGuard } from '../baselines/recipe-auth.guard';
 import type { IpcRequest, IpcResponse, MemorySnapshot } from '../lib/ipc';
 import { BenchController } from './bench.controller';
 import { openSessions, timeIdentityLookups } from './kit-adapter';
-import { withCachedKeyObjects, withLeanGuard, withShortRotation, withSynchronousGuard, withVerifiedTokenCache } from './patches';
 import { Samples, percentile } from '../lib/stats';
 import { Spans } from './spans';
 import { SqlCounter } from './sql-counter';
@@ -61,13 +60,7 @@ async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as BenchServerConfig;
   const sql = new SqlCounter();
   const app = await NestFactory.create<NestExpressApplication>(BenchAppModule.forRoot(config, sql), { logger: ['error', 'warn'], abortOnError: false });
-  // BenchServerConfig.patches: apply proposed fixes to the kit's own services (before/after runs).
-  if (config.patches?.includes('keyobject')) withCachedKeyObjects(app.get(AccessTokenService));
-  if (config.patches?.includes('short-rotation')) withShortRotation(app.get(SessionService));
-  if (config.patches?.includes('lean-guard')) withLeanGuard(JwtAuthGuard);
-  if (config.patches?.includes('sync-guard')) withSynchronousGuard(JwtAuthGuard, app.get(SessionService));
-  if (config.patches?.includes('token-cache')) withVerifiedTokenCache(app.get(AccessTokenService), app.get<ResolvedAuthOptions>(AUTH_OPTIONS).tokens.clockTolerance);
-  // Time inside the kit's services (after any patch, so the patched method is what is timed).
+  // Time inside SessionService.refresh, so the refresh suite can split a request into the service and the rest.
   const spans = new Spans();
   spans.wrap(app.get(SessionService), 'refresh', 'SessionService.refresh');
   app.disable('x-powered-by');
