@@ -29,6 +29,12 @@ import { signInSuite } from './suites/signin';
  */
 const REFRESH_VARIANTS: RefreshVariant[] = [{ label: REFRESH_JUDGED_VARIANT }, { label: `${REFRESH_JUDGED_VARIANT}, synchronous_commit=off`, synchronousCommit: 'off' }];
 
+/**
+ * Version of the results JSON's shape; --render refuses any other. 2: the library measured as it
+ * is (guard routes public/kit/recipe/passport, refresh variants library/…); 1 had shipped/proposed.
+ */
+const RESULTS_FORMAT = 2;
+
 const SUITES = ['calibration', 'micro', 'guard', 'refresh', 'signin', 'scale', 'memory'] as const;
 type SuiteName = (typeof SUITES)[number];
 
@@ -77,14 +83,18 @@ async function attemptSuite<T>(name: string, work: () => Promise<T>): Promise<Su
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.render) {
-    writeReport(JSON.parse(readFileSync(resolve(args.render), 'utf8')) as Record<string, unknown>);
+    const saved = JSON.parse(readFileSync(resolve(args.render), 'utf8')) as Record<string, unknown>;
+    if (saved.format !== RESULTS_FORMAT) {
+      throw new Error(`${args.render} was written by an older bench (results format ${String(saved.format ?? 1)}, with shipped/proposed variants); run the suites again`);
+    }
+    writeReport(saved);
     process.stderr.write(`BENCHMARKS.md rendered from ${args.render}\n`);
     return;
   }
   const q = args.quick;
   const started = Date.now();
   const machine = await machineInfo();
-  const results: Record<string, unknown> = { machine, args: { only: [...args.only], scale: args.scale, quick: args.quick } };
+  const results: Record<string, unknown> = { format: RESULTS_FORMAT, machine, args: { only: [...args.only], scale: args.scale, quick: args.quick } };
   const dir = resolve(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const output = resolve(dir, args.write ? 'latest.json' : 'last-no-write.json.tmp');
