@@ -113,7 +113,7 @@ export class OAuthFlowService {
           redirect(res, withLoginCode(transaction.returnTo, this.handoff.mint(user.id, provider.id, transaction.handoff), this.options.appOrigin));
           return;
         }
-        const tokens = await this.sessions.open(user.id, { provider: provider.id, ...context });
+        const tokens = await this.sessions.openForUser(user, { provider: provider.id, ...context });
         this.cookies.setSession(res, tokens);
       } else {
         await this.assertLinkAllowed(req, transaction.intent);

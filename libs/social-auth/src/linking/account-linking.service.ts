@@ -12,6 +12,7 @@ import type { VerifiedIdentity } from '../identity-providers/verified-identity';
 import { decideLink, decideSignIn, PolicyUser } from './account-linking.policy';
 import { canonicalEmail } from './canonical-email';
 import { runWithRetry } from './linking-transaction';
+import { TypeOrmUserStore } from './typeorm-user.store';
 import { AuthUserStore, LocalUser } from './user-store.port';
 
 /** Where a sign-in or connect request came from (for events and audit rows). @publicApi */
@@ -80,9 +81,10 @@ export class AccountLinkingService {
   async signIn(identity: VerifiedIdentity, context: LinkingContext = {}): Promise<LocalUser> {
     const clean = cleanIdentity(identity);
     const attempt = () => runWithRetry(this.logger, 'sign-in', () => this.db.transaction((m) => this.resolveSignIn(m, clean)));
+    const returning = await this.signInLinkedIdentity(clean);
     let outcome: SignInOutcome;
     try {
-      outcome = await attempt();
+      outcome = returning ? { user: returning, created: false, linked: null } : await attempt();
     } catch (error) {
       // `account_exists` for a new identity may rest on reads that straddled a concurrent first
       // sign-in of the same identity committing (its user visible, its identity not yet: READ
@@ -112,6 +114,20 @@ export class AccountLinkingService {
     const clean = cleanIdentity(identity);
     const identityId = await runWithRetry(this.logger, 'link', () => this.db.transaction((m) => this.resolveLink(m, userId, clean)));
     if (identityId) await this.events.publish(new IdentityLinkedEvent(userId, clean.provider, identityId, 'connect', context));
+  }
+
+  /**
+   * A returning user's sign-in in one statement, where the database and the user store allow it
+   * (PostgreSQL, the built-in `auth_users` store): the identity's attributes are refreshed only if
+   * the policy's sign-in conditions hold in that same statement (identity linked, same issuer,
+   * user present and enabled), and the user comes back with it. Null otherwise, and nothing was
+   * written: the transaction then decides (a refusal, a link, a new account).
+   */
+  private async signInLinkedIdentity(identity: CleanIdentity): Promise<LocalUser | null> {
+    if (this.db.dialect !== 'postgres' || this.users.constructor !== TypeOrmUserStore) return null;
+    const params = [identity.provider, identity.subject, identity.issuer, identity.email, identity.emailVerified, identity.displayName, new Date()];
+    const rows = await runWithRetry(this.logger, 'sign-in', () => this.db.dataSource.query(SIGN_IN_LINKED_IDENTITY, params) as Promise<UserRow[]>);
+    return rows.length === 1 ? userFromRow(rows[0]) : null;
   }
 
   private async resolveSignIn(m: EntityManager, identity: CleanIdentity): Promise<SignInOutcome> {
@@ -210,6 +226,35 @@ export class AccountLinkingService {
     const config = (this.options.providers as Record<string, { trustEmail?: boolean } | undefined>)[provider];
     return Object.prototype.hasOwnProperty.call(this.options.providers, provider) && config?.trustEmail === true;
   }
+}
+
+/**
+ * $1 provider, $2 subject, $3 issuer, $4 email, $5 email verified, $6 display name, $7 now. The
+ * conditions are `decideSignIn`'s for a linked identity (C4: same issuer; a missing or disabled
+ * user is refused); the key columns are never written.
+ */
+// Wrapped in a CTE so the driver answers the returned rows (for a bare UPDATE, TypeORM's
+// PostgreSQL runner answers [rows, count]).
+const SIGN_IN_LINKED_IDENTITY = `
+WITH signed_in AS (
+  UPDATE auth_identities AS i SET email = $4, email_verified = $5, display_name = $6, last_login_at = $7
+  FROM auth_users AS u
+  WHERE i.provider = $1 AND i.subject = $2 AND i.issuer = $3 AND u.id = i.user_id AND u.disabled = false
+  RETURNING u.id, u.email, u.email_verified, u.display_name, u.avatar_url, u.disabled
+)
+SELECT * FROM signed_in`;
+
+interface UserRow {
+  id: string;
+  email: string | null;
+  email_verified: boolean;
+  display_name: string | null;
+  avatar_url: string | null;
+  disabled: boolean;
+}
+
+function userFromRow(row: UserRow): LocalUser {
+  return { id: row.id, email: row.email, emailVerified: row.email_verified === true, displayName: row.display_name, avatarUrl: row.avatar_url, disabled: row.disabled !== false };
 }
 
 function policyUser(user: LocalUser): PolicyUser {

@@ -9,7 +9,7 @@ import { AuditEvent } from '../entities/audit-event.entity';
 import { AuthSession } from '../entities/auth-session.entity';
 import { RefreshToken } from '../entities/refresh-token.entity';
 import { AuthError } from '../errors/auth.error';
-import { AuthUserStore } from '../linking/user-store.port';
+import { AuthUserStore, LocalUser } from '../linking/user-store.port';
 import { AccessTokenService } from './access-token.service';
 import { Clock } from './clock';
 import { KEY_PURPOSE, deriveKey } from './key-derivation';
@@ -63,8 +63,15 @@ export class SessionService {
 
   /** Opens a new session for `userId` (a new refresh family) and issues its first tokens. */
   async open(userId: string, context: SessionContext = {}): Promise<IssuedTokens> {
-    const user = await this.users.findById(userId);
-    if (!user || user.disabled) throw new AuthError('account_disabled');
+    return this.openForUser(await this.users.findById(userId), context);
+  }
+
+  /**
+   * `open` for a user the caller has just read from the user store (the sign-in callback has, from
+   * linking), saving a second read. Refuses a missing or disabled user with `account_disabled`.
+   */
+  async openForUser(user: LocalUser | null, context: SessionContext = {}): Promise<IssuedTokens> {
+    if (!user || user.disabled !== false) throw new AuthError('account_disabled');
     const now = this.clock.now();
     const { refreshIdleTtl, refreshAbsoluteTtl } = this.options.tokens;
     const absoluteExpiresAt = new Date(now.getTime() + refreshAbsoluteTtl * 1000);
@@ -82,10 +89,17 @@ export class SessionService {
       revokedReason: null,
     };
     const refreshToken = newRefreshToken();
-    await this.db.transaction(async (m) => {
-      await m.insert(AuthSession, session);
-      await m.insert(RefreshToken, this.tokenRow(session.id, refreshToken, null, now));
-    });
+    const first = this.tokenRow(session.id, refreshToken, null, now);
+    if (this.db.dialect === 'postgres') {
+      // One statement, so one round trip and no explicit transaction: both rows or neither.
+      const s = session;
+      await this.db.dataSource.query(OPEN_IN_ONE_STATEMENT, [s.id, s.userId, s.provider, s.userAgent, s.ip, now, s.idleExpiresAt, s.absoluteExpiresAt, first.id, first.tokenHash]);
+    } else {
+      await this.db.transaction(async (m) => {
+        await m.insert(AuthSession, session);
+        await m.insert(RefreshToken, first);
+      });
+    }
     return this.issue(session, refreshToken);
   }
 
@@ -348,6 +362,19 @@ export class SessionService {
     return REFRESH_TOKEN.test(token) ? token : undefined;
   }
 }
+
+/**
+ * $1 session id, $2 user id, $3 provider, $4 user agent, $5 ip, $6 now, $7 idle expiry, $8 absolute
+ * expiry, $9 first refresh token id, $10 its hash.
+ */
+const OPEN_IN_ONE_STATEMENT = `
+WITH s AS (
+  INSERT INTO auth_sessions (id, user_id, provider, user_agent, ip, created_at, last_used_at, idle_expires_at, absolute_expires_at, revoked_at, revoked_reason)
+  VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, NULL, NULL)
+  RETURNING id
+)
+INSERT INTO auth_refresh_tokens (id, session_id, token_hash, parent_id, created_at, used_at, successor_id, successor_sealed)
+SELECT $9, s.id, $10, NULL, $6, NULL, NULL, NULL FROM s`;
 
 /**
  * $1 session id, $2 presented token id, $3 now, $4 successor id, $5 successor hash, $6 sealed

@@ -32,9 +32,12 @@ export class TypeOrmSingleUseStore implements SingleUseStore {
     const now = this.clock.now();
     this.sweep(now);
     try {
-      // Through AuthDatabase.transaction: on SQLite a bare statement would run inside whichever
-      // request's transaction holds the shared connection, and vanish if that one rolls back.
-      await this.db.transaction((m) => m.insert(SingleUseMarker, { key, expiresAt: new Date(now.getTime() + Math.max(1, ttlSeconds) * 1000) }));
+      const marker = { key, expiresAt: new Date(now.getTime() + Math.max(1, ttlSeconds) * 1000) };
+      // One statement needs no transaction of its own, except on SQLite: there a bare statement
+      // would run inside whichever request's transaction holds the shared connection, and vanish
+      // if that one rolls back, so it goes through AuthDatabase.transaction.
+      if (this.db.dialect === 'sqlite') await this.db.transaction((m) => m.insert(SingleUseMarker, marker));
+      else await this.db.dataSource.manager.insert(SingleUseMarker, marker);
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;
