@@ -48,7 +48,8 @@ export function assertSameOriginForCookieAuth(req: Request, options: Pick<Resolv
 export function rawHeaderValues(req: Request, name: string): string[] {
   const out: string[] = [];
   const raw = req.rawHeaders ?? [];
-  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i].toLowerCase() === name) out.push(raw[i + 1]);
+  // Comparing lengths first spares a lower-cased copy of every other header name.
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i].length === name.length && raw[i].toLowerCase() === name) out.push(raw[i + 1]);
   return out;
 }
 

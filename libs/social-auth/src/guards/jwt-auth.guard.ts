@@ -20,8 +20,11 @@ export interface AccessCredential {
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
-/** Requests this guard has fully checked (token, session, CSRF); weak, so they go with the request. */
-const authenticatedRequests = new WeakSet<object>();
+/** Marks a request this guard has fully checked (token, session, CSRF); private to this module. */
+const AUTHENTICATED = Symbol('social-auth:authenticated');
+
+/** `@Public()` answers by controller class, then handler. */
+const publicRoutes = new WeakMap<object, WeakMap<object, boolean>>();
 
 /**
  * The global guard: every route needs a valid access token unless it is `@Public()`.
@@ -62,7 +65,7 @@ export class JwtAuthGuard implements CanActivate {
     // The module's own signed-in routes also carry @UseGuards(JwtAuthGuard) so they stay protected
     // with `globalGuard: false`; with the global guard on, one request meets the guard twice, and
     // the second pass has nothing left to check.
-    if (authenticatedRequests.has(request)) return true;
+    if ((request as unknown as Record<symbol, unknown>)[AUTHENTICATED] === true) return true;
     const user = this.authenticateNow(request);
     return user instanceof Promise ? user.then((u) => this.admit(request, u)) : this.admit(request, user);
   }
@@ -86,13 +89,22 @@ export class JwtAuthGuard implements CanActivate {
   private admit(request: Request, user: AuthenticatedUser): true {
     if (user.authMethod === 'cookie') this.checkCsrf(request);
     (request as unknown as Record<string, unknown>)[REQUEST_USER_KEY] = user;
-    authenticatedRequests.add(request);
+    (request as unknown as Record<symbol, unknown>)[AUTHENTICATED] = true;
     return true;
   }
 
-  /** Whether the handler or its controller is `@Public()`. */
+  /** Whether the handler or its controller is `@Public()` (read once per handler and class: metadata is fixed at boot). */
   protected isPublic(context: ExecutionContext): boolean {
-    return this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]) === true;
+    const handler = context.getHandler();
+    const type = context.getClass();
+    let byHandler = publicRoutes.get(type);
+    if (byHandler === undefined) publicRoutes.set(type, (byHandler = new WeakMap()));
+    let answer = byHandler.get(handler);
+    if (answer === undefined) {
+      answer = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [handler, type]) === true;
+      byHandler.set(handler, answer);
+    }
+    return answer;
   }
 
   /**
@@ -100,7 +112,9 @@ export class JwtAuthGuard implements CanActivate {
    * or the access cookie. Throws on ambiguity; returns undefined when there is none.
    */
   protected extractCredential(request: Request): AccessCredential | undefined {
-    const authorizations = rawHeaderValues(request, 'authorization');
+    // Node keeps the first of repeated Authorization headers in `headers`: absent there means
+    // absent; present means the raw headers must say whether it came more than once.
+    const authorizations = request.headers.authorization === undefined ? [] : rawHeaderValues(request, 'authorization');
     if (authorizations.length > 1) throw new AuthError('unauthorized');
     let bearer: string | undefined;
     if (authorizations.length === 1 && /^bearer(\s|$)/i.test(authorizations[0])) {

@@ -15,8 +15,17 @@ export class Clock {
     return new Date();
   }
 
+  /**
+   * The current time in milliseconds since the epoch. Follows `now` when a test or subclass
+   * replaced it; otherwise reads the system clock without allocating a `Date` (the guard asks
+   * twice per request).
+   */
+  epochMs(): number {
+    return this.now === Clock.prototype.now ? Date.now() : this.now().getTime();
+  }
+
   /** The current time in whole seconds since the epoch (JWT `NumericDate`). */
   seconds(): number {
-    return Math.floor(this.now().getTime() / 1000);
+    return Math.floor(this.epochMs() / 1000);
   }
 }

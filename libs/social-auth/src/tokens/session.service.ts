@@ -58,7 +58,7 @@ export class SessionService {
     @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
   ) {
     this.sealKey = deriveKey(options, KEY_PURPOSE.refreshSuccessor);
-    this.liveness = new SessionLivenessCache(options.tokens.revocationCacheTtl * 1000, () => this.clock.now().getTime());
+    this.liveness = new SessionLivenessCache(options.tokens.revocationCacheTtl * 1000, () => this.clock.epochMs());
   }
 
   /** Opens a new session for `userId` (a new refresh family) and issues its first tokens. */
