@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditEvent, AuthSession, RefreshToken, SessionService, UserAccount } from '@app/social-auth';
+import { statementsOf, TRANSACTION_CONTROL } from '../support/sql-statements';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createSessionsApp, SessionsApp } from './sessions-app';
 import { AppUnderTest, cookieNames, cookieValue, createUser, refreshCookie, setCookies, shiftClock, signIn } from './session-fixtures';
@@ -50,6 +51,20 @@ describe('refresh tokens on the demo app (SECURITY E1–E4, C9)', () => {
     const me = await t.http.get('/me').set('Authorization', `Bearer ${res.body.accessToken}`).expect(200);
     expect(me.body).toEqual({ id: userId, sessionId: tokens.sessionId });
     await refreshWithCookie(t, successor).expect(200);
+  });
+
+  it('a rotation costs two statements on PostgreSQL (token by hash, then one all-or-nothing rotation); a transaction elsewhere', async () => {
+    const { tokens } = await signIn(t);
+    const statements = await statementsOf(t.dataSource, () => refreshWithCookie(t, tokens.refreshToken).expect(200));
+    const dialect = (process.env.DATABASE_URL ?? 'sqlite:').split(':')[0];
+    if (dialect === 'postgres') {
+      expect(statements).toHaveLength(2);
+      expect(statements[1]).toMatch(/^WITH s AS \( UPDATE auth_sessions/);
+    } else {
+      expect(statements[0]).toMatch(TRANSACTION_CONTROL);
+      expect(statements.at(-1)).toMatch(/^COMMIT/i);
+    }
+    expect(await tokensOf(t, tokens.sessionId)).toHaveLength(2);
   });
 
   it('issued access tokens live at most 15 minutes (exp - iat = accessTtl)', async () => {

@@ -1,6 +1,6 @@
-import { AccountService, TypeOrmSingleUseStore } from '@app/social-auth';
+import { AccountService } from '@app/social-auth';
 import { githubUsers, googleUsers } from '@app/social-auth-testing';
-import { DataSource, QueryRunner } from 'typeorm';
+import { statementsOf, TRANSACTION_CONTROL } from '../support/sql-statements';
 import { expectRefused, expectSignedIn } from './support/refusals';
 import { SignInApp, startSignInApp } from './support/sign-in-app';
 
@@ -25,29 +25,6 @@ describe('sign-in: statements a returning user costs', () => {
   afterAll(async () => {
     await app?.close();
   });
-
-  /** Every statement the app's DataSource sends while `work` runs (text only). */
-  async function statementsOf(dataSource: DataSource, work: () => Promise<unknown>): Promise<string[]> {
-    const runner: QueryRunner = dataSource.createQueryRunner();
-    const proto = Object.getPrototypeOf(runner) as QueryRunner;
-    await runner.release();
-    // Expired single-use markers are swept in the background at most once a minute: not part of
-    // the sign-in, and it would land in the count at random.
-    jest.spyOn(TypeOrmSingleUseStore.prototype as unknown as { sweep(): void }, 'sweep').mockImplementation(() => undefined);
-    const seen: string[] = [];
-    let recording = true;
-    const query = proto.query;
-    jest.spyOn(proto, 'query').mockImplementation(function (this: QueryRunner, sql: string, ...rest: unknown[]) {
-      if (recording) seen.push(sql.replace(/\s+/g, ' ').trim());
-      return (query as (...a: unknown[]) => Promise<unknown>).call(this, sql, ...rest) as never;
-    });
-    try {
-      await work();
-    } finally {
-      recording = false;
-    }
-    return seen;
-  }
 
   async function identityRow(provider: string, subject: string): Promise<Record<string, unknown>> {
     const rows = (await app.t.dataSource.query(
@@ -79,7 +56,7 @@ describe('sign-in: statements a returning user costs', () => {
     expect(new Date(row.last_login_at as string).getTime()).toBeGreaterThanOrEqual(touched);
     expect((await browser.get('/me')).status).toBe(200);
 
-    const data = statements.filter((s) => !/^(START TRANSACTION|BEGIN|BEGIN TRANSACTION|COMMIT|ROLLBACK)\b/i.test(s));
+    const data = statements.filter((s) => !TRANSACTION_CONTROL.test(s));
     // PostgreSQL: the single-use marker, the identity refreshed with its user returned, the session
     // with its first refresh token. MariaDB runs the same work in transactions (it has no
     // UPDATE … RETURNING); SQLite also wraps the marker (one shared connection) and TypeORM

@@ -9,6 +9,7 @@ import { AuditEvent } from '../entities/audit-event.entity';
 import { AuthSession } from '../entities/auth-session.entity';
 import { RefreshToken } from '../entities/refresh-token.entity';
 import { AuthError } from '../errors/auth.error';
+import { TypeOrmUserStore } from '../linking/typeorm-user.store';
 import { AuthUserStore, LocalUser } from '../linking/user-store.port';
 import { AccessTokenService } from './access-token.service';
 import { Clock } from './clock';
@@ -233,8 +234,12 @@ export class SessionService {
     const sealed = this.options.tokens.refreshReuseGrace > 0 ? this.seal(successorToken, found.id) : null;
     const idle = new Date(now.getTime() + this.options.tokens.refreshIdleTtl * 1000);
     const params = [found.session_id, found.id, now, successorId, hashRefreshToken(successorToken), sealed, idle];
-    const [row] = (await ds.query(ROTATE_IN_ONE_STATEMENT, params)) as SessionRow[];
+    // With the built-in user store the statement also requires the user to exist and be enabled
+    // (else nothing changes and `rotate` revokes the family); a host's store is asked afterwards.
+    const builtInUsers = this.users.constructor === TypeOrmUserStore;
+    const [row] = (await ds.query(builtInUsers ? ROTATE_FOR_ENABLED_USER : ROTATE_IN_ONE_STATEMENT, params)) as SessionRow[];
     if (!row) return undefined;
+    if (builtInUsers) return this.issue(sessionFromRow(row), successorToken);
     const user = await this.users.findById(row.user_id);
     if (!user || user.disabled) {
       await this.revoke(row.id, 'account_disabled');
@@ -399,6 +404,12 @@ WITH s AS (
   WHERE session_id = $1 AND id <> $2 AND successor_sealed IS NOT NULL AND EXISTS (SELECT 1 FROM t)
 )
 SELECT s.* FROM s WHERE EXISTS (SELECT 1 FROM n)`;
+
+/** {@link ROTATE_IN_ONE_STATEMENT} that also requires the session's user in `auth_users`, enabled. */
+const ROTATE_FOR_ENABLED_USER = ROTATE_IN_ONE_STATEMENT.replace(
+  'AND EXISTS (SELECT 1 FROM auth_refresh_tokens',
+  () => 'AND EXISTS (SELECT 1 FROM auth_users u WHERE u.id = auth_sessions.user_id AND u.disabled = false)\n    AND EXISTS (SELECT 1 FROM auth_refresh_tokens',
+);
 
 interface SessionRow {
   id: string;

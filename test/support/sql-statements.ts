@@ -1,0 +1,31 @@
+import { TypeOrmSingleUseStore } from '@app/social-auth';
+import { DataSource, QueryRunner } from 'typeorm';
+
+/** BEGIN/COMMIT and friends: round trips, but no data work. */
+export const TRANSACTION_CONTROL = /^(START TRANSACTION|BEGIN|BEGIN TRANSACTION|COMMIT|ROLLBACK)\b/i;
+
+/**
+ * Every statement `dataSource` sends while `work` runs (text only, whitespace collapsed), counted
+ * at the query runner, where TypeORM sends transaction control too. The single-use store's
+ * background sweep of expired markers is switched off meanwhile: it is not part of any request
+ * and would land in a count at random. Call `jest.restoreAllMocks()` after the test.
+ */
+export async function statementsOf(dataSource: DataSource, work: () => Promise<unknown>): Promise<string[]> {
+  const runner: QueryRunner = dataSource.createQueryRunner();
+  const proto = Object.getPrototypeOf(runner) as QueryRunner;
+  await runner.release();
+  jest.spyOn(TypeOrmSingleUseStore.prototype as unknown as { sweep(): void }, 'sweep').mockImplementation(() => undefined);
+  const seen: string[] = [];
+  let recording = true;
+  const query = proto.query;
+  jest.spyOn(proto, 'query').mockImplementation(function (this: QueryRunner, sql: string, ...rest: unknown[]) {
+    if (recording) seen.push(sql.replace(/\s+/g, ' ').trim());
+    return (query as (...a: unknown[]) => Promise<unknown>).call(this, sql, ...rest) as never;
+  });
+  try {
+    await work();
+  } finally {
+    recording = false;
+  }
+  return seen;
+}
