@@ -240,7 +240,7 @@ function scale(r: ScaleResult): string {
       ]),
     ),
     '',
-    `- identity lookup plan: \`${last.plan}\``,
+    `- plan of the returning sign-in's identity statement (\`UPDATE … FROM auth_users\`) at the largest size: \`${last.plan}\``,
     flat === undefined
       ? '- only one size in this run (`--quick` skips the 1M point unless `--scale` is given)'
       : `- flat from ${first.users.toLocaleString('en-US')} to ${last.users.toLocaleString('en-US')} users (lookup p50 within 1.5×, sign-in p50 within 1.25×): ${yes(flat)}`,
