@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { OAuthDriver } from '../support/oauth-driver';
 import { DEMO_COOKIES } from '../support/oauth-driver';
 import { authCookiesSet, clearsTransaction, expectSignedIn } from '../sign-in/support/refusals';
-import { SignInApp, startSignInApp } from '../sign-in/support/sign-in-app';
+import { useSignInApp } from '../sign-in/support/sign-in-app';
 
 /**
  * Login-code hand-off for SPAs and native apps (issue 9): the callback lands on
@@ -11,20 +11,8 @@ import { SignInApp, startSignInApp } from '../sign-in/support/sign-in-app';
  * within 60 seconds, with the PKCE verifier of the challenge sent at the start.
  */
 describe('hand-off: login code → POST /auth/token', () => {
-  let app: SignInApp;
 
-  beforeAll(async () => {
-    app = await startSignInApp();
-  });
-
-  afterEach(() => {
-    jest.restoreAllMocks();
-    app.reset();
-  });
-
-  afterAll(async () => {
-    await app?.close();
-  });
+  const app = useSignInApp();
 
   const pkce = () => {
     const verifier = randomBytes(32).toString('base64url');
@@ -33,24 +21,24 @@ describe('hand-off: login code → POST /auth/token', () => {
 
   /** start (with hand-off parameters) → provider → callback; returns the callback hop and its login code. */
   async function handoffSignIn(client: 'native' | 'browser' | undefined, challenge: string, returnTo = '/app') {
-    const browser = app.browser();
+    const browser = app().browser();
     const query = new URLSearchParams({ returnTo, code_challenge: challenge, code_challenge_method: 'S256', ...(client ? { client } : {}) });
     const start = await browser.get(`/auth/google?${query}`);
     expect(start.status).toBe(302);
     const callback = await browser.callback(await browser.authorize(start.location!));
     expect(callback.status).toBe(302);
-    const location = new URL(callback.location!.startsWith('/') ? `${app.t.url}${callback.location}` : callback.location!);
+    const location = new URL(callback.location!.startsWith('/') ? `${app().t.url}${callback.location}` : callback.location!);
     return { browser, callback, location, code: location.searchParams.get('login_code') ?? '' };
   }
 
   /** POST /auth/token as JSON; `origin` for browser codes (the answer sets cookies). */
   const redeem = (body: unknown, headers: Record<string, string> = {}) =>
-    app.t.http
+    app().t.http
       .post('/auth/token')
       .set({ 'Content-Type': 'application/json', ...headers })
       .send(JSON.stringify(body));
 
-  const sessions = async () => (await app.rows()).sessions;
+  const sessions = async () => (await app().rows()).sessions;
 
   async function expectRefused(res: { status: number; body: unknown; headers: Record<string, unknown> }, status: number, error: string, sessionsBefore: number) {
     expect({ status: res.status, body: res.body }).toEqual({ status, body: { statusCode: status, error, message: expect.any(String) } });
@@ -75,9 +63,9 @@ describe('hand-off: login code → POST /auth/token', () => {
     expect(res.headers['set-cookie']).toBeUndefined();
     expect(res.body).toEqual({ accessToken: expect.any(String), tokenType: 'Bearer', expiresIn: expect.any(Number), refreshToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
     expect(await sessions()).toBe(before + 1);
-    const me = await app.t.http.get('/me').set('Authorization', `Bearer ${res.body.accessToken}`);
+    const me = await app().t.http.get('/me').set('Authorization', `Bearer ${res.body.accessToken}`);
     expect(me.status).toBe(200);
-    const refreshed = await app.t.http.post('/auth/refresh').set('Content-Type', 'application/json').send({ refreshToken: res.body.refreshToken });
+    const refreshed = await app().t.http.post('/auth/refresh').set('Content-Type', 'application/json').send({ refreshToken: res.body.refreshToken });
     expect(refreshed.status).toBe(200);
   });
 
@@ -86,7 +74,7 @@ describe('hand-off: login code → POST /auth/token', () => {
     const before = await sessions();
     const { callback, code } = await handoffSignIn(undefined, challenge);
     expect(authCookiesSet(callback)).toEqual([]);
-    const res = await redeem({ code, code_verifier: verifier }, { Origin: app.t.url });
+    const res = await redeem({ code, code_verifier: verifier }, { Origin: app().t.url });
     expect(res.status).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body).toEqual({ accessToken: expect.any(String), tokenType: 'Bearer', expiresIn: expect.any(Number) });
@@ -101,7 +89,7 @@ describe('hand-off: login code → POST /auth/token', () => {
     const before = await sessions();
     await expectRefused(await redeem({ code, code_verifier: verifier }, { Origin: 'https://evil.test' }), 403, 'csrf_rejected', before);
     await expectRefused(await redeem({ code, code_verifier: verifier }), 403, 'csrf_rejected', before);
-    expect((await redeem({ code, code_verifier: verifier }, { Origin: app.t.url })).status).toBe(200);
+    expect((await redeem({ code, code_verifier: verifier }, { Origin: app().t.url })).status).toBe(200);
   });
 
   it('a replayed code is refused', async () => {
@@ -116,7 +104,7 @@ describe('hand-off: login code → POST /auth/token', () => {
     const { verifier, challenge } = pkce();
     const { code } = await handoffSignIn('native', challenge);
     const before = await sessions();
-    const clock = app.t.app.get(Clock);
+    const clock = app().t.app.get(Clock);
     const now = clock.now().getTime();
     jest.spyOn(clock, 'now').mockReturnValue(new Date(now + 61_000));
     await expectRefused(await redeem({ code, code_verifier: verifier }), 400, 'invalid_login_code', before);
@@ -134,11 +122,11 @@ describe('hand-off: login code → POST /auth/token', () => {
     const { verifier, challenge } = pkce();
     const { code } = await handoffSignIn('native', challenge);
     const before = await sessions();
-    await app.t.dataSource.getRepository(UserAccount).update({ disabled: false }, { disabled: true });
+    await app().t.dataSource.getRepository(UserAccount).update({ disabled: false }, { disabled: true });
     try {
       await expectRefused(await redeem({ code, code_verifier: verifier }), 403, 'account_disabled', before);
     } finally {
-      await app.t.dataSource.getRepository(UserAccount).update({ disabled: true }, { disabled: false });
+      await app().t.dataSource.getRepository(UserAccount).update({ disabled: true }, { disabled: false });
     }
   });
 
@@ -158,9 +146,9 @@ describe('hand-off: login code → POST /auth/token', () => {
     const { verifier, challenge } = pkce();
     const { code } = await handoffSignIn('native', challenge);
     const before = await sessions();
-    const form = await app.t.http.post('/auth/token').type('form').send({ code, code_verifier: verifier });
+    const form = await app().t.http.post('/auth/token').type('form').send({ code, code_verifier: verifier });
     await expectRefused(form, 400, 'invalid_request', before);
-    const text = await app.t.http.post('/auth/token').set('Content-Type', 'text/plain').send(JSON.stringify({ code, code_verifier: verifier }));
+    const text = await app().t.http.post('/auth/token').set('Content-Type', 'text/plain').send(JSON.stringify({ code, code_verifier: verifier }));
     await expectRefused(text, 400, 'invalid_request', before);
     for (const body of [{}, { code }, { code, code_verifier: 'short' }, { code, code_verifier: verifier, extra: 1 }, { code: 42, code_verifier: verifier }, [code, verifier]]) {
       await expectRefused(await redeem(body), 400, 'invalid_request', before);
@@ -174,18 +162,18 @@ describe('hand-off: login code → POST /auth/token', () => {
     ['an unknown client', { code_challenge: pkce().challenge, client: 'desktop' }],
     ['a client without challenge', { client: 'native' }],
   ])('the start refuses %s with a JSON 400 invalid_request and no redirect or transaction', async (_name, params) => {
-    const browser: OAuthDriver = app.browser();
+    const browser: OAuthDriver = app().browser();
     const hop = await browser.get(`/auth/google?${new URLSearchParams(params as Record<string, string>)}`);
     expect(hop.status).toBe(400);
     expect(hop.body).toEqual({ statusCode: 400, error: 'invalid_request', message: expect.any(String) });
     expect(hop.location).toBeUndefined();
     expect(hop.setCookies.filter((c) => !/max-age=0/i.test(c))).toEqual([]);
-    expect(app.google.authorizations).toEqual([]);
+    expect(app().google.authorizations).toEqual([]);
   });
 
   it('handoff.redirectUris: a hand-off may land on a listed native redirect URI (exact match); a cookie sign-in may not', async () => {
     // The demo has no setting for it: the resolved options are read per request, so the test adds one.
-    const uris = app.t.app.get<ResolvedAuthOptions>(AUTH_OPTIONS).handoff.redirectUris;
+    const uris = app().t.app.get<ResolvedAuthOptions>(AUTH_OPTIONS).handoff.redirectUris;
     uris.push('com.example.app:/oauth');
     try {
       const { verifier, challenge } = pkce();
@@ -194,7 +182,7 @@ describe('hand-off: login code → POST /auth/token', () => {
       expect((await redeem({ code, code_verifier: verifier })).status).toBe(200);
       const other = await handoffSignIn('native', pkce().challenge, 'com.example.app:/oauth/other');
       expect(other.callback.location).toMatch(/^\/\?login_code=/);
-      const { callback: cookieFlow } = await app.browser().signIn('google', { returnTo: 'com.example.app:/oauth' });
+      const { callback: cookieFlow } = await app().browser().signIn('google', { returnTo: 'com.example.app:/oauth' });
       expectSignedIn(cookieFlow, '/');
     } finally {
       uris.splice(0);
@@ -203,7 +191,7 @@ describe('hand-off: login code → POST /auth/token', () => {
 
   it('without hand-off parameters the sign-in is unchanged (cookies, no login_code)', async () => {
     const before = await sessions();
-    const { callback } = await app.browser().signIn('google', { returnTo: '/app' });
+    const { callback } = await app().browser().signIn('google', { returnTo: '/app' });
     expectSignedIn(callback, '/app');
     expect(await sessions()).toBe(before + 1);
   });

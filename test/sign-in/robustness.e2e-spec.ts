@@ -2,7 +2,7 @@ import { Clock } from '@app/social-auth';
 import { githubUsers, googleUsers } from '@app/social-auth-testing';
 import { LogCapture } from './support/log-capture';
 import { expectRefused, expectSignedIn } from './support/refusals';
-import { SignInApp, startSignInApp } from './support/sign-in-app';
+import { useSignInApp } from './support/sign-in-app';
 
 const TIMEOUT_MS = 1500;
 const FIVE_MB = 'x'.repeat(5 * 1024 * 1024);
@@ -14,48 +14,33 @@ const FIVE_MB = 'x'.repeat(5 * 1024 * 1024);
  */
 describe('sign-in robustness (SECURITY I1, I2, G1)', () => {
   const logs = new LogCapture();
-  let app: SignInApp;
 
-  beforeAll(async () => {
-    logs.start();
-    app = await startSignInApp({ AUTH_HTTP_TIMEOUT_MS: String(TIMEOUT_MS) });
-    logs.verboseNestLogger();
-  });
-
-  afterEach(() => {
-    jest.restoreAllMocks();
-    app.reset();
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    logs.stop();
-  });
+  const app = useSignInApp({ env: { AUTH_HTTP_TIMEOUT_MS: String(TIMEOUT_MS) }, logs });
 
   async function expectFailure(provider: 'google' | 'github', code: string): Promise<number> {
-    const before = await app.rows();
+    const before = await app().rows();
     const started = Date.now();
-    const { callback } = await app.browser().signIn(provider);
+    const { callback } = await app().browser().signIn(provider);
     const elapsed = Date.now() - started;
     expectRefused(callback, code);
-    expect(await app.rows()).toEqual(before);
+    expect(await app().rows()).toEqual(before);
     return elapsed;
   }
 
   async function expectRetrySucceeds(provider: 'google' | 'github'): Promise<void> {
-    app.reset();
-    const { callback } = await app.browser().signIn(provider);
+    app().reset();
+    const { callback } = await app().browser().signIn(provider);
     expectSignedIn(callback);
-    await app.t.http.get('/health').expect(200);
+    await app().t.http.get('/health').expect(200);
   }
 
   describe('I1: upstream unavailable', () => {
     it.each([
-      ['token endpoint 503', () => (app.google.scenario.token.status = 503)],
-      ['token endpoint drops the connection', () => (app.google.scenario.token.drop = true)],
-      ['token endpoint hangs past the timeout', () => (app.google.scenario.token.delayMs = TIMEOUT_MS * 3)],
-      ['userinfo 503', () => (app.google.scenario.userinfo.status = 503)],
-      ['userinfo hangs past the timeout', () => (app.google.scenario.userinfo.delayMs = TIMEOUT_MS * 3)],
+      ['token endpoint 503', () => (app().google.scenario.token.status = 503)],
+      ['token endpoint drops the connection', () => (app().google.scenario.token.drop = true)],
+      ['token endpoint hangs past the timeout', () => (app().google.scenario.token.delayMs = TIMEOUT_MS * 3)],
+      ['userinfo 503', () => (app().google.scenario.userinfo.status = 503)],
+      ['userinfo hangs past the timeout', () => (app().google.scenario.userinfo.delayMs = TIMEOUT_MS * 3)],
     ])('Google: %s → provider_unavailable within the timeout; a retry succeeds', async (_name, arrange) => {
       arrange();
       const elapsed = await expectFailure('google', 'provider_unavailable');
@@ -64,12 +49,12 @@ describe('sign-in robustness (SECURITY I1, I2, G1)', () => {
     });
 
     it.each([
-      ['token endpoint 503', () => (app.github.scenario.token.status = 503)],
-      ['token endpoint hangs past the timeout', () => (app.github.scenario.token.delayMs = TIMEOUT_MS * 3)],
-      ['/user 503', () => (app.github.scenario.user.status = 503)],
-      ['/user drops the connection', () => (app.github.scenario.user.drop = true)],
-      ['/user/emails 503', () => (app.github.scenario.emails.status = 503)],
-      ['/user/emails hangs past the timeout', () => (app.github.scenario.emails.delayMs = TIMEOUT_MS * 3)],
+      ['token endpoint 503', () => (app().github.scenario.token.status = 503)],
+      ['token endpoint hangs past the timeout', () => (app().github.scenario.token.delayMs = TIMEOUT_MS * 3)],
+      ['/user 503', () => (app().github.scenario.user.status = 503)],
+      ['/user drops the connection', () => (app().github.scenario.user.drop = true)],
+      ['/user/emails 503', () => (app().github.scenario.emails.status = 503)],
+      ['/user/emails hangs past the timeout', () => (app().github.scenario.emails.delayMs = TIMEOUT_MS * 3)],
     ])('GitHub: %s → provider_unavailable within the timeout; a retry succeeds', async (_name, arrange) => {
       arrange();
       const elapsed = await expectFailure('github', 'provider_unavailable');
@@ -78,17 +63,17 @@ describe('sign-in robustness (SECURITY I1, I2, G1)', () => {
     });
 
     it('JWKS down: served from the cache within its lifetime, provider_unavailable once it is stale', async () => {
-      const { callback: warm } = await app.browser().signIn('google');
+      const { callback: warm } = await app().browser().signIn('google');
       expectSignedIn(warm);
-      app.reset();
-      app.google.scenario.jwks.status = 503;
-      const { callback: cached } = await app.browser().signIn('google');
+      app().reset();
+      app().google.scenario.jwks.status = 503;
+      const { callback: cached } = await app().browser().signIn('google');
       expectSignedIn(cached);
-      expect(app.google.requestsTo('/jwks')).toHaveLength(0);
+      expect(app().google.requestsTo('/jwks')).toHaveLength(0);
 
       // Past the 10-minute cache lifetime (yet within the ID token's age limit).
-      jest.spyOn(app.t.app.get(Clock), 'now').mockImplementation(() => new Date(Date.now() + 640_000));
-      app.google.scenario.jwks.status = 503;
+      jest.spyOn(app().t.app.get(Clock), 'now').mockImplementation(() => new Date(Date.now() + 640_000));
+      app().google.scenario.jwks.status = 503;
       await expectFailure('google', 'provider_unavailable');
       await expectRetrySucceeds('google');
     });
@@ -96,42 +81,42 @@ describe('sign-in robustness (SECURITY I1, I2, G1)', () => {
 
   describe('I2: malformed userinfo and profiles', () => {
     it.each([
-      ['HTML', () => Object.assign(app.google.scenario.userinfo, { body: '<html>Sign in</html>', contentType: 'text/html' }), 'provider_error'],
-      ['a JSON array', () => (app.google.scenario.userinfo.body = [{ sub: googleUsers.alice().sub }]), 'provider_error'],
-      ['a 5 MB body', () => (app.google.scenario.userinfo.body = FIVE_MB), 'provider_error'],
-      ['sub missing', () => (app.google.scenario.userinfo.claims = { sub: undefined }), 'invalid_id_token'],
-      ['sub an object', () => (app.google.scenario.userinfo.claims = { sub: { id: googleUsers.alice().sub } }), 'invalid_id_token'],
+      ['HTML', () => Object.assign(app().google.scenario.userinfo, { body: '<html>Sign in</html>', contentType: 'text/html' }), 'provider_error'],
+      ['a JSON array', () => (app().google.scenario.userinfo.body = [{ sub: googleUsers.alice().sub }]), 'provider_error'],
+      ['a 5 MB body', () => (app().google.scenario.userinfo.body = FIVE_MB), 'provider_error'],
+      ['sub missing', () => (app().google.scenario.userinfo.claims = { sub: undefined }), 'invalid_id_token'],
+      ['sub an object', () => (app().google.scenario.userinfo.claims = { sub: { id: googleUsers.alice().sub } }), 'invalid_id_token'],
     ])('Google userinfo: %s is refused', async (_name, arrange, code) => {
       arrange();
       await expectFailure('google', code);
     });
 
     it.each([
-      ['/user not JSON', () => Object.assign(app.github.scenario.user, { body: '<html>Unicorn!</html>', contentType: 'text/html' })],
-      ['/user a JSON array', () => (app.github.scenario.user.body = [{ id: 1001 }])],
-      ['/user without id', () => (app.github.scenario.user.fields = { id: undefined })],
-      ['/user id an object', () => (app.github.scenario.user.fields = { id: { value: 1001 } })],
-      ['/user id a string', () => (app.github.scenario.user.fields = { id: '1001' })],
-      ['/user a 5 MB body', () => (app.github.scenario.user.body = FIVE_MB)],
-      ['/user/emails {}', () => (app.github.scenario.emails.list = {})],
-      ['/user/emails HTML', () => Object.assign(app.github.scenario.emails, { body: '<html></html>', contentType: 'text/html' })],
-      ['/user/emails not JSON at all', () => (app.github.scenario.emails.body = '[{"email": ')],
+      ['/user not JSON', () => Object.assign(app().github.scenario.user, { body: '<html>Unicorn!</html>', contentType: 'text/html' })],
+      ['/user a JSON array', () => (app().github.scenario.user.body = [{ id: 1001 }])],
+      ['/user without id', () => (app().github.scenario.user.fields = { id: undefined })],
+      ['/user id an object', () => (app().github.scenario.user.fields = { id: { value: 1001 } })],
+      ['/user id a string', () => (app().github.scenario.user.fields = { id: '1001' })],
+      ['/user a 5 MB body', () => (app().github.scenario.user.body = FIVE_MB)],
+      ['/user/emails {}', () => (app().github.scenario.emails.list = {})],
+      ['/user/emails HTML', () => Object.assign(app().github.scenario.emails, { body: '<html></html>', contentType: 'text/html' })],
+      ['/user/emails not JSON at all', () => (app().github.scenario.emails.body = '[{"email": ')],
     ])('GitHub %s is refused (never an uncaught exception)', async (_name, arrange) => {
       arrange();
       await expectFailure('github', 'provider_error');
-      await app.t.http.get('/health').expect(200);
+      await app().t.http.get('/health').expect(200);
     });
 
     it.each([
-      ['Google: a 300-character email is kept', 'google', () => app.google.signInAs(googleUsers.alice({ sub: '300300300', email: `${'a'.repeat(60)}@${'b'.repeat(232)}.example`, email_verified: true })), '300300300', `${'a'.repeat(60)}@${'b'.repeat(232)}.example`],
-      ['Google: no email at all', 'google', () => app.google.signInAs(googleUsers.noEmail({ sub: '400400400' })), '400400400', null],
-      ['GitHub: a null email in /user/emails', 'github', () => { app.github.signInAs(githubUsers.octo({ id: 5005 })); app.github.scenario.emails.list = [{ email: null, primary: true, verified: true }]; }, '5005', null],
-      ['GitHub: a 300-character primary verified email is kept', 'github', () => app.github.signInAs(githubUsers.octo({ id: 6006, emails: [{ email: `${'c'.repeat(60)}@${'d'.repeat(235)}.test`, primary: true, verified: true }] })), '6006', `${'c'.repeat(60)}@${'d'.repeat(235)}.test`],
+      ['Google: a 300-character email is kept', 'google', () => app().google.signInAs(googleUsers.alice({ sub: '300300300', email: `${'a'.repeat(60)}@${'b'.repeat(232)}.example`, email_verified: true })), '300300300', `${'a'.repeat(60)}@${'b'.repeat(232)}.example`],
+      ['Google: no email at all', 'google', () => app().google.signInAs(googleUsers.noEmail({ sub: '400400400' })), '400400400', null],
+      ['GitHub: a null email in /user/emails', 'github', () => { app().github.signInAs(githubUsers.octo({ id: 5005 })); app().github.scenario.emails.list = [{ email: null, primary: true, verified: true }]; }, '5005', null],
+      ['GitHub: a 300-character primary verified email is kept', 'github', () => app().github.signInAs(githubUsers.octo({ id: 6006, emails: [{ email: `${'c'.repeat(60)}@${'d'.repeat(235)}.test`, primary: true, verified: true }] })), '6006', `${'c'.repeat(60)}@${'d'.repeat(235)}.test`],
     ] as const)('%s: signs in with the email it can trust', async (_name, provider, arrange, subject, email) => {
       arrange();
-      const { callback } = await app.browser().signIn(provider);
+      const { callback } = await app().browser().signIn(provider);
       expectSignedIn(callback);
-      const [row] = await app.t.dataSource.query(`SELECT email FROM auth_identities WHERE provider = '${provider}' AND subject = '${subject}'`);
+      const [row] = await app().t.dataSource.query(`SELECT email FROM auth_identities WHERE provider = '${provider}' AND subject = '${subject}'`);
       expect(row.email).toBe(email);
     });
   });
@@ -147,44 +132,44 @@ describe('sign-in robustness (SECURITY I1, I2, G1)', () => {
       '/\t/evil.test',
       'javascript:alert(1)',
       'data:text/html,<script>alert(1)</script>',
-      'https://app.test@evil.test',
+      'https://app().test@evil.test',
       'https://127.0.0.1.evil.test',
       `/${'a'.repeat(10_240)}`,
       'http://[::1',
     ])('returnTo=%j lands on the default page', async (returnTo) => {
-      const { callback } = await app.browser().signIn('github', { returnTo });
+      const { callback } = await app().browser().signIn('github', { returnTo });
       expectSignedIn(callback, '/');
     });
 
     it('returnTo sent twice lands on the default page', async () => {
-      const browser = app.browser();
+      const browser = app().browser();
       const start = await browser.get('/auth/github?returnTo=/a&returnTo=/b');
       const callback = await browser.callback(await browser.authorize(start.location!));
       expectSignedIn(callback, '/');
     });
 
     it("an absolute returnTo on the app's own origin is kept", async () => {
-      const { callback } = await app.browser().signIn('github', { returnTo: `${app.t.url}/settings?x=1` });
-      expectSignedIn(callback, `${app.t.url}/settings?x=1`);
+      const { callback } = await app().browser().signIn('github', { returnTo: `${app().t.url}/settings?x=1` });
+      expectSignedIn(callback, `${app().t.url}/settings?x=1`);
     });
   });
 
   it('I1: connection refused (the provider is down) → provider_unavailable, and the app keeps serving', async () => {
-    const browser = app.browser();
+    const browser = app().browser();
     const start = await browser.start('github');
     const callbackUrl = await browser.authorize(start.location!);
-    await app.github.stop();
-    const before = await app.rows();
+    await app().github.stop();
+    const before = await app().rows();
     expectRefused(await browser.callback(callbackUrl), 'provider_unavailable');
-    expect(await app.rows()).toEqual(before);
-    await app.t.http.get('/health').expect(200);
+    expect(await app().rows()).toEqual(before);
+    await app().t.http.get('/health').expect(200);
   });
 
   // SECURITY I4 for this file.
   it('logged no code, state, verifier, nonce, token, cookie or client secret', () => {
     const text = logs.text;
     expect(text).toContain('refused: provider_unavailable');
-    for (const secret of app.secrets()) expect(text).not.toContain(secret);
+    for (const secret of app().secrets()) expect(text).not.toContain(secret);
     expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/);
   });
 });

@@ -2,7 +2,7 @@ import { AccountService } from '@app/social-auth';
 import { githubUsers, googleUsers } from '@app/social-auth-testing';
 import { statementsOf, TRANSACTION_CONTROL } from '../support/sql-statements';
 import { expectRefused, expectSignedIn } from './support/refusals';
-import { SignInApp, startSignInApp } from './support/sign-in-app';
+import { useSignInApp } from './support/sign-in-app';
 
 /**
  * The database work of one sign-in, counted statement by statement (issue 8: a returning user's
@@ -10,24 +10,12 @@ import { SignInApp, startSignInApp } from './support/sign-in-app';
  * transactional one did, and nothing when it refuses.
  */
 describe('sign-in: statements a returning user costs', () => {
-  let app: SignInApp;
   const dialect = (process.env.DATABASE_URL ?? 'sqlite:').split(':')[0];
 
-  beforeAll(async () => {
-    app = await startSignInApp();
-  });
-
-  afterEach(() => {
-    jest.restoreAllMocks();
-    app.reset();
-  });
-
-  afterAll(async () => {
-    await app?.close();
-  });
+  const app = useSignInApp();
 
   async function identityRow(provider: string, subject: string): Promise<Record<string, unknown>> {
-    const rows = (await app.t.dataSource.query(
+    const rows = (await app().t.dataSource.query(
       dialect === 'postgres'
         ? 'SELECT email, display_name, last_login_at FROM auth_identities WHERE provider = $1 AND subject = $2'
         : 'SELECT email, display_name, last_login_at FROM auth_identities WHERE provider = ? AND subject = ?',
@@ -38,19 +26,19 @@ describe('sign-in: statements a returning user costs', () => {
   }
 
   it.each([
-    ['google', () => app.google.signInAs(googleUsers.alice()), () => app.google.signInAs(googleUsers.alice({ email: 'alice@new.example', name: 'Alice Renamed' })), googleUsers.alice().sub],
-    ['github', () => app.github.signInAs(githubUsers.octo()), () => app.github.signInAs(githubUsers.octo({ name: 'Octo Renamed' })), String(githubUsers.octo().id)],
+    ['google', () => app().google.signInAs(googleUsers.alice()), () => app().google.signInAs(googleUsers.alice({ email: 'alice@new.example', name: 'Alice Renamed' })), googleUsers.alice().sub],
+    ['github', () => app().github.signInAs(githubUsers.octo()), () => app().github.signInAs(githubUsers.octo({ name: 'Octo Renamed' })), String(githubUsers.octo().id)],
   ] as const)('%s: a returning sign-in refreshes the identity, opens one session, and costs the documented statements', async (provider, first, renamed, subject) => {
     first();
-    expectSignedIn((await app.browser().signIn(provider)).callback);
-    const before = await app.rows();
+    expectSignedIn((await app().browser().signIn(provider)).callback);
+    const before = await app().rows();
     const touched = new Date((await identityRow(provider, subject)).last_login_at as string).getTime();
 
     renamed();
-    const browser = app.browser();
-    const statements = await statementsOf(app.t.dataSource, async () => expectSignedIn((await browser.signIn(provider)).callback));
+    const browser = app().browser();
+    const statements = await statementsOf(app().t.dataSource, async () => expectSignedIn((await browser.signIn(provider)).callback));
 
-    expect(await app.rows()).toEqual({ users: before.users, identities: before.identities, sessions: before.sessions + 1 });
+    expect(await app().rows()).toEqual({ users: before.users, identities: before.identities, sessions: before.sessions + 1 });
     const row = await identityRow(provider, subject);
     expect(row.display_name).toMatch(/Renamed/);
     expect(new Date(row.last_login_at as string).getTime()).toBeGreaterThanOrEqual(touched);
@@ -67,17 +55,17 @@ describe('sign-in: statements a returning user costs', () => {
   });
 
   it('a returning user who was disabled is refused by the short path with nothing written', async () => {
-    app.google.signInAs(googleUsers.dana());
-    const browser = app.browser();
+    app().google.signInAs(googleUsers.dana());
+    const browser = app().browser();
     expectSignedIn((await browser.signIn('google')).callback);
     const me = (await browser.get('/me')).body as { id: string };
-    await app.t.app.get(AccountService).disable(me.id);
+    await app().t.app.get(AccountService).disable(me.id);
     const identity = await identityRow('google', googleUsers.dana().sub);
-    const before = await app.rows();
+    const before = await app().rows();
 
-    app.google.signInAs(googleUsers.dana({ name: 'Dana Renamed' }));
-    expectRefused((await app.browser().signIn('google')).callback, 'account_disabled');
-    expect(await app.rows()).toEqual(before);
+    app().google.signInAs(googleUsers.dana({ name: 'Dana Renamed' }));
+    expectRefused((await app().browser().signIn('google')).callback, 'account_disabled');
+    expect(await app().rows()).toEqual(before);
     expect(await identityRow('google', googleUsers.dana().sub)).toEqual(identity);
   });
 });

@@ -2,6 +2,7 @@ import { FakeGitHub, FakeGoogle } from '@app/social-auth-testing';
 import { DataSource } from 'typeorm';
 import { OAuthDriver } from '../../support/oauth-driver';
 import { createTestApp, TestApp } from '../../support/test-app';
+import type { LogCapture } from './log-capture';
 
 /** The demo app wired to fresh fake Google and GitHub providers. */
 export interface SignInApp {
@@ -116,6 +117,33 @@ export async function startSignInApp(env: Record<string, string> = {}): Promise<
       await t.close();
       await Promise.all([google.stop(), github.stop()]);
     },
+  };
+}
+
+/**
+ * The lifecycle every sign-in test file shares: the app starts once (beforeAll), mocks are
+ * restored and the fakes reset after each test, and it closes after all; with `logs`, the file's
+ * log lines are captured from start to close. Returns a getter for the running app: read it inside
+ * tests and hooks, not while `describe` runs.
+ */
+export function useSignInApp(options: { env?: Record<string, string>; logs?: LogCapture } = {}): () => SignInApp {
+  let app: SignInApp | undefined;
+  beforeAll(async () => {
+    options.logs?.start();
+    app = await startSignInApp(options.env);
+    options.logs?.verboseNestLogger();
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    app?.reset();
+  });
+  afterAll(async () => {
+    await app?.close();
+    options.logs?.stop();
+  });
+  return () => {
+    if (!app) throw new Error('the sign-in app has not started: read it inside a test or a hook');
+    return app;
   };
 }
 
