@@ -1,4 +1,4 @@
-import { TypeOrmSingleUseStore } from '@app/social-auth';
+import { SessionService, TypeOrmSingleUseStore } from '@app/social-auth';
 import { DataSource, QueryRunner } from 'typeorm';
 
 /** BEGIN/COMMIT and friends: round trips, but no data work. */
@@ -6,15 +6,16 @@ export const TRANSACTION_CONTROL = /^(START TRANSACTION|BEGIN|BEGIN TRANSACTION|
 
 /**
  * Every statement `dataSource` sends while `work` runs (text only, whitespace collapsed), counted
- * at the query runner, where TypeORM sends transaction control too. The single-use store's
- * background sweep of expired markers is switched off meanwhile: it is not part of any request
- * and would land in a count at random. Call `jest.restoreAllMocks()` after the test.
+ * at the query runner, where TypeORM sends transaction control too. The background clean-ups
+ * (the single-use store's sweep of expired markers, the purge of ended sessions) are switched off
+ * meanwhile: they are not part of any request and would land in a count at random. Call `jest.restoreAllMocks()` after the test.
  */
 export async function statementsOf(dataSource: DataSource, work: () => Promise<unknown>): Promise<string[]> {
   const runner: QueryRunner = dataSource.createQueryRunner();
   const proto = Object.getPrototypeOf(runner) as QueryRunner;
   await runner.release();
   jest.spyOn(TypeOrmSingleUseStore.prototype as unknown as { sweep(): void }, 'sweep').mockImplementation(() => undefined);
+  jest.spyOn(SessionService.prototype as unknown as { purgeInBackground(): void }, 'purgeInBackground').mockImplementation(() => undefined);
   const seen: string[] = [];
   let recording = true;
   const query = proto.query;

@@ -244,6 +244,24 @@ export class TokenOptions {
    */
   @IsOptional() @IsInt() @Min(0) @Max(60)
   clockTolerance?: number;
+
+  /**
+   * Seconds an ended session (expired or revoked) and its refresh tokens are kept before
+   * `SessionService.purgeEnded` deletes them. While kept, a replayed old refresh token of that
+   * session is still recognised as one (and refused); after, it is just unknown (also refused).
+   * @default 604800 (7 days)
+   */
+  @IsOptional() @IsInt() @Min(0)
+  endedSessionRetention?: number;
+
+  /**
+   * At most how often, in seconds, each instance purges ended sessions on its own (in the
+   * background of a session opening, like the single-use store's sweep). 0 turns that off: call
+   * `SessionService.purgeEnded()` from your own scheduler instead.
+   * @default 3600
+   */
+  @IsOptional() @IsInt() @Min(0)
+  purgeInterval?: number;
 }
 
 /** Auth cookies. @publicApi */
@@ -512,6 +530,8 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
       refreshReuseGrace: tokens.refreshReuseGrace ?? 5,
       revocationCacheTtl: tokens.revocationCacheTtl ?? 5,
       clockTolerance: tokens.clockTolerance ?? 5,
+      endedSessionRetention: tokens.endedSessionRetention ?? 7 * 24 * 3600,
+      purgeInterval: tokens.purgeInterval ?? 3600,
     },
     cookies: { secure, namePrefix: raw.cookies?.namePrefix ?? 'sa' },
     transaction: { ttl: raw.transaction?.ttl ?? 600 },

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { openEnvelope, sealEnvelope } from '../crypto/sealed-envelope';
-import { EntityManager, IsNull, ObjectLiteral, EntityTarget } from 'typeorm';
+import { EntityManager, In, IsNull, ObjectLiteral, EntityTarget } from 'typeorm';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { AuthDatabase } from '../database/auth-database';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
@@ -16,6 +16,9 @@ import { Clock } from './clock';
 import { KEY_PURPOSE, deriveKey } from './key-derivation';
 import { SessionLivenessCache } from './session-liveness.cache';
 import type { IssuedTokens, SessionContext, SessionRevocationReason, SessionSummary } from './session.types';
+
+/** Sessions deleted per purge transaction: bounded locks and statement sizes on big backlogs. */
+const PURGE_BATCH = 500;
 
 /** 32 random bytes, base64url: 256 bits, 43 characters. */
 const REFRESH_TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -50,6 +53,7 @@ export class SessionService {
   private readonly logger = new Logger('SessionService');
   private readonly sealKey: Buffer;
   private readonly liveness: SessionLivenessCache;
+  private lastPurge = 0;
 
   constructor(
     private readonly db: AuthDatabase,
@@ -74,6 +78,7 @@ export class SessionService {
   async openForUser(user: LocalUser | null, context: SessionContext = {}): Promise<IssuedTokens> {
     if (!user || user.disabled !== false) throw new AuthError('account_disabled');
     const now = this.clock.now();
+    this.purgeInBackground(now);
     const { refreshIdleTtl, refreshAbsoluteTtl } = this.options.tokens;
     const absoluteExpiresAt = new Date(now.getTime() + refreshAbsoluteTtl * 1000);
     const session: AuthSession = {
@@ -102,6 +107,47 @@ export class SessionService {
       });
     }
     return this.issue(session, refreshToken);
+  }
+
+  /**
+   * Deletes the sessions that ended (expired, or revoked) more than `tokens.endedSessionRetention`
+   * seconds ago, with their refresh tokens, and answers how many sessions went. Batches of
+   * {@link PURGE_BATCH} sessions, one transaction each, locking the session rows first (the lock
+   * order of every refresh and revocation) and skipping rows another instance's purge holds, so
+   * several instances may purge at once. Runs on its own every `tokens.purgeInterval` seconds;
+   * call it from your own scheduler when that is 0.
+   */
+  async purgeEnded(): Promise<number> {
+    const cutoff = new Date(this.clock.epochMs() - this.options.tokens.endedSessionRetention * 1000);
+    let purged = 0;
+    for (;;) {
+      const batch = await this.db.transaction(async (m) => {
+        const qb = m
+          .createQueryBuilder(AuthSession, 'session')
+          .select('session.id', 'id')
+          .where('session.revokedAt < :cutoff OR session.idleExpiresAt < :cutoff OR session.absoluteExpiresAt < :cutoff', { cutoff })
+          .limit(PURGE_BATCH);
+        if (this.db.dialect !== 'sqlite') qb.setLock('pessimistic_write').setOnLocked('skip_locked');
+        const ids = (await qb.getRawMany<{ id: string }>()).map((row) => row.id);
+        if (ids.length > 0) {
+          await m.delete(RefreshToken, { sessionId: In(ids) });
+          await m.delete(AuthSession, { id: In(ids) });
+        }
+        return ids.length;
+      });
+      purged += batch;
+      if (batch < PURGE_BATCH) return purged;
+    }
+  }
+
+  /** At most once per `tokens.purgeInterval` on this instance; a failure is logged, never thrown. */
+  private purgeInBackground(now: Date): void {
+    const interval = this.options.tokens.purgeInterval * 1000;
+    if (interval === 0 || now.getTime() - this.lastPurge < interval) return;
+    this.lastPurge = now.getTime();
+    this.purgeEnded().catch((error: unknown) =>
+      this.logger.warn(`purging ended sessions failed (${error instanceof Error ? error.constructor.name : 'error'}); next attempt in ${interval / 1000} s`),
+    );
   }
 
   /**
