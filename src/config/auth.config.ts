@@ -17,6 +17,7 @@ export function authOptionsFromConfig(config: DemoConfig, overrides: ProviderOve
     errorRedirect: '/',
     defaultReturnTo: '/',
     ...(config.httpTimeoutMs !== undefined ? { http: { timeoutMs: config.httpTimeoutMs } } : {}),
+    handoff: { redirectUris: config.handoffRedirectUris },
     tokens: {
       secret: config.jwtSecret,
       privateKey: config.jwtPrivateKey,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isHandoffRedirectUri } from '@app/social-auth';
 import { DatabaseUrlError, validateDatabaseUrl } from './database-url';
 import { DemoOidcProvider, loadOidcProviders } from './oidc-providers.config';
 
@@ -40,6 +41,8 @@ export interface DemoConfig {
   rateLimits: { start: number; callback: number; refresh: number };
   /** Timeout of every call to an identity provider, in ms (`AUTH_HTTP_TIMEOUT_MS`); undefined: the module's default (10 s). */
   httpTimeoutMs?: number;
+  /** Native apps' redirect URIs a login-code hand-off may land on (`AUTH_HANDOFF_REDIRECT_URIS`, comma-separated). */
+  handoffRedirectUris: string[];
   /** Ports of the sandbox's fake Google and GitHub (`AUTH_SANDBOX_GOOGLE_PORT`, `AUTH_SANDBOX_GITHUB_PORT`); 0 picks free ones. */
   sandboxPorts: { google: number; github: number };
 }
@@ -127,8 +130,17 @@ export function loadDemoConfig(env: Env): DemoConfig {
       refresh: int(env, 'AUTH_RATE_LIMIT_REFRESH', 60, 1, 100_000),
     },
     httpTimeoutMs: env.AUTH_HTTP_TIMEOUT_MS ? int(env, 'AUTH_HTTP_TIMEOUT_MS', 10_000, 100, 10_000) : undefined,
+    handoffRedirectUris: redirectUris(env, 'AUTH_HANDOFF_REDIRECT_URIS'),
     sandboxPorts: { google: int(env, 'AUTH_SANDBOX_GOOGLE_PORT', 0, 0, 65535), github: int(env, 'AUTH_SANDBOX_GITHUB_PORT', 0, 0, 65535) },
   };
+}
+
+/** A comma-separated list of hand-off redirect URIs, each checked by the module's own rule. */
+function redirectUris(env: Env, name: string): string[] {
+  const list = (env[name] ?? '').split(',').map((uri) => uri.trim()).filter((uri) => uri.length > 0);
+  const bad = list.find((uri) => !isHandoffRedirectUri(uri));
+  if (bad !== undefined) throw new EnvError(`${name} must list absolute URLs without credentials or fragment, comma-separated (got "${bad.slice(0, 40)}")`);
+  return list;
 }
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {

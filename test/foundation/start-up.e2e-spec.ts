@@ -32,6 +32,7 @@ describe('start-up refuses bad configuration with one clear line', () => {
     [{ GOOGLE_CLIENT_ID: 'id-only' }, /GOOGLE_CLIENT_SECRET is required/],
     [{ NODE_ENV: 'production', APP_URL: 'https://app.example.com' }, /AUTH_JWT_SECRET or AUTH_JWT_PRIVATE_KEY is required in production/],
     [{ APP_URL: 'not a url' }, /APP_URL must be an absolute http\(s\) URL/],
+    [{ AUTH_HANDOFF_REDIRECT_URIS: 'com.example.app:/oauth, javascript:alert(1)' }, /AUTH_HANDOFF_REDIRECT_URIS must list absolute URLs/],
   ])('%j', async (env, message) => {
     const result = await start(env as Record<string, string>);
     expect(result.code).not.toBe(0);

@@ -1,4 +1,4 @@
-import { AUTH_OPTIONS, Clock, UserAccount, type ResolvedAuthOptions } from '@app/social-auth';
+import { Clock, UserAccount } from '@app/social-auth';
 import { createHash, randomBytes } from 'node:crypto';
 import type { OAuthDriver } from '../support/oauth-driver';
 import { DEMO_COOKIES } from '../support/oauth-driver';
@@ -12,7 +12,7 @@ import { useSignInApp } from '../sign-in/support/sign-in-app';
  */
 describe('hand-off: login code → POST /auth/token', () => {
 
-  const app = useSignInApp();
+  const app = useSignInApp({ env: { AUTH_HANDOFF_REDIRECT_URIS: 'com.example.app:/oauth' } });
 
   const pkce = () => {
     const verifier = randomBytes(32).toString('base64url');
@@ -171,22 +171,15 @@ describe('hand-off: login code → POST /auth/token', () => {
     expect(app().google.authorizations).toEqual([]);
   });
 
-  it('handoff.redirectUris: a hand-off may land on a listed native redirect URI (exact match); a cookie sign-in may not', async () => {
-    // The demo has no setting for it: the resolved options are read per request, so the test adds one.
-    const uris = app().t.app.get<ResolvedAuthOptions>(AUTH_OPTIONS).handoff.redirectUris;
-    uris.push('com.example.app:/oauth');
-    try {
-      const { verifier, challenge } = pkce();
-      const { callback, code } = await handoffSignIn('native', challenge, 'com.example.app:/oauth');
-      expect(callback.location).toBe(`com.example.app:/oauth?login_code=${code}`);
-      expect((await redeem({ code, code_verifier: verifier })).status).toBe(200);
-      const other = await handoffSignIn('native', pkce().challenge, 'com.example.app:/oauth/other');
-      expect(other.callback.location).toMatch(/^\/\?login_code=/);
-      const { callback: cookieFlow } = await app().browser().signIn('google', { returnTo: 'com.example.app:/oauth' });
-      expectSignedIn(cookieFlow, '/');
-    } finally {
-      uris.splice(0);
-    }
+  it('handoff.redirectUris (AUTH_HANDOFF_REDIRECT_URIS): a hand-off may land on a listed native redirect URI (exact match); a cookie sign-in may not', async () => {
+    const { verifier, challenge } = pkce();
+    const { callback, code } = await handoffSignIn('native', challenge, 'com.example.app:/oauth');
+    expect(callback.location).toBe(`com.example.app:/oauth?login_code=${code}`);
+    expect((await redeem({ code, code_verifier: verifier })).status).toBe(200);
+    const other = await handoffSignIn('native', pkce().challenge, 'com.example.app:/oauth/other');
+    expect(other.callback.location).toMatch(/^\/\?login_code=/);
+    const { callback: cookieFlow } = await app().browser().signIn('google', { returnTo: 'com.example.app:/oauth' });
+    expectSignedIn(cookieFlow, '/');
   });
 
   it('without hand-off parameters the sign-in is unchanged (cookies, no login_code)', async () => {

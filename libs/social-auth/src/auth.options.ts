@@ -565,8 +565,13 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
 
 const UNSAFE_SCHEMES = new Set(['javascript:', 'data:', 'file:', 'blob:', 'vbscript:']);
 
-/** An absolute URL of a safe scheme, as written (no normalisation), without credentials or fragment. */
-function isHandoffRedirectUri(uri: string): boolean {
+/**
+ * Whether `uri` may be listed in `handoff.redirectUris`: an absolute URL of a safe scheme (not
+ * `javascript:`, `data:`, `file:`, `blob:`, `vbscript:`), as written (no normalisation), without
+ * credentials or fragment. For hosts that read the list from their own configuration.
+ * @publicApi
+ */
+export function isHandoffRedirectUri(uri: string): boolean {
   // eslint-disable-next-line no-control-regex
   if (!/^[a-z][a-z0-9+.-]*:[^\s\u0000-\u001f\\#]+$/i.test(uri)) return false;
   try {

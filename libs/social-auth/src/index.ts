@@ -13,6 +13,7 @@ export {
   ProvidersOptions,
   TokenOptions,
   TransactionOptions,
+  isHandoffRedirectUri,
   resolveAuthOptions,
 } from './auth.options';
 export type { ResolvedAuthOptions } from './auth.options';
