@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { Clock } from '@app/social-auth';
 import { githubUsers, googleUsers } from '@app/social-auth-testing';
 import { LogCapture } from './support/log-capture';
 import { expectRefused, expectSignedIn } from './support/refusals';
-import { useSignInApp } from './support/sign-in-app';
+import { startSignInApp, useSignInApp } from './support/sign-in-app';
 
 const TIMEOUT_MS = 1500;
 const FIVE_MB = 'x'.repeat(5 * 1024 * 1024);
@@ -59,6 +63,32 @@ describe('sign-in robustness (SECURITY I1, I2, G1)', () => {
       arrange();
       const elapsed = await expectFailure('github', 'provider_unavailable');
       expect(elapsed).toBeLessThan(TIMEOUT_MS + 2500);
+      await expectRetrySucceeds('github');
+    });
+
+    it('a token endpoint whose TLS certificate is not trusted → provider_unavailable, nothing written; a retry elsewhere succeeds', async () => {
+      // A self-signed certificate for 127.0.0.1 (test/support/fixtures, valid until 2126): the
+      // handshake fails before any byte of the exchange is sent.
+      const fixtures = join(__dirname, '..', 'support', 'fixtures');
+      const tls = createServer({ key: readFileSync(join(fixtures, 'untrusted-tls.key.pem')), cert: readFileSync(join(fixtures, 'untrusted-tls.cert.pem')) }, (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"never-used","token_type":"bearer"}');
+      });
+      let served = 0;
+      tls.on('request', () => (served += 1));
+      await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+      const { port } = tls.address() as AddressInfo;
+      const other = await startSignInApp({ GITHUB_TOKEN_URL: `https://127.0.0.1:${port}/login/oauth/access_token` });
+      try {
+        const before = await other.rows();
+        const { callback } = await other.browser().signIn('github');
+        expectRefused(callback, 'provider_unavailable');
+        expect(await other.rows()).toEqual(before);
+        expect(served).toBe(0);
+        await other.t.http.get('/health').expect(200);
+      } finally {
+        await other.close();
+        await new Promise((resolve) => tls.close(resolve));
+      }
       await expectRetrySucceeds('github');
     });
 
@@ -132,7 +162,7 @@ describe('sign-in robustness (SECURITY I1, I2, G1)', () => {
       '/\t/evil.test',
       'javascript:alert(1)',
       'data:text/html,<script>alert(1)</script>',
-      'https://app().test@evil.test',
+      'https://app.test@evil.test',
       'https://127.0.0.1.evil.test',
       `/${'a'.repeat(10_240)}`,
       'http://[::1',
