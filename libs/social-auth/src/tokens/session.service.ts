@@ -113,9 +113,9 @@ export class SessionService {
    * Deletes the sessions that ended (expired, or revoked) more than `tokens.endedSessionRetention`
    * seconds ago, with their refresh tokens, and answers how many sessions went. Batches of
    * {@link PURGE_BATCH} sessions, one transaction each, locking the session rows first (the lock
-   * order of every refresh and revocation) and skipping rows another instance's purge holds, so
-   * several instances may purge at once. Runs on its own every `tokens.purgeInterval` seconds;
-   * call it from your own scheduler when that is 0.
+   * order of every refresh and revocation); rows another instance's purge holds are skipped on
+   * PostgreSQL and waited for elsewhere, so several instances may purge at once. Runs on its own
+   * every `tokens.purgeInterval` seconds; call it from your own scheduler when that is 0.
    */
   async purgeEnded(): Promise<number> {
     const cutoff = new Date(this.clock.epochMs() - this.options.tokens.endedSessionRetention * 1000);
@@ -127,7 +127,9 @@ export class SessionService {
           .select('session.id', 'id')
           .where('session.revokedAt < :cutoff OR session.idleExpiresAt < :cutoff OR session.absoluteExpiresAt < :cutoff', { cutoff })
           .limit(PURGE_BATCH);
-        if (this.db.dialect !== 'sqlite') qb.setLock('pessimistic_write').setOnLocked('skip_locked');
+        if (this.db.dialect !== 'sqlite') qb.setLock('pessimistic_write');
+        // SKIP LOCKED needs MariaDB 10.6 / MySQL 8; elsewhere a second purge just waits its turn.
+        if (this.db.dialect === 'postgres') qb.setOnLocked('skip_locked');
         const ids = (await qb.getRawMany<{ id: string }>()).map((row) => row.id);
         if (ids.length > 0) {
           await m.delete(RefreshToken, { sessionId: In(ids) });
