@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Clock } from '@app/social-auth';
 import { githubUsers, googleUsers } from '@app/social-auth-testing';
@@ -67,12 +69,15 @@ describe('sign-in robustness (SECURITY I1, I2, G1)', () => {
     });
 
     it('a token endpoint whose TLS certificate is not trusted → provider_unavailable, nothing written; a retry elsewhere succeeds', async () => {
-      // A self-signed certificate for 127.0.0.1 (test/support/fixtures, valid until 2126): the
-      // handshake fails before any byte of the exchange is sent.
-      const fixtures = join(__dirname, '..', 'support', 'fixtures');
-      const tls = createServer({ key: readFileSync(join(fixtures, 'untrusted-tls.key.pem')), cert: readFileSync(join(fixtures, 'untrusted-tls.cert.pem')) }, (_req, res) => {
+      // A self-signed certificate for 127.0.0.1, made for this run (no key lives in the repository):
+      // the handshake fails before any byte of the exchange is sent.
+      const dir = mkdtempSync(join(tmpdir(), 'untrusted-tls-'));
+      const [keyFile, certFile] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      const tls = createServer({ key: readFileSync(keyFile), cert: readFileSync(certFile) }, (_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"never-used","token_type":"bearer"}');
       });
+      rmSync(dir, { recursive: true, force: true });
       let served = 0;
       tls.on('request', () => (served += 1));
       await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
