@@ -54,9 +54,9 @@ export class JwtAuthGuard implements CanActivate {
   ) {}
 
   /**
-   * Synchronous when nothing needs waiting for (the token was verified before and the session's
-   * liveness is cached: all but one request per session and revocation-cache period), so the
-   * common request pays no promise; otherwise a promise.
+   * Answers synchronously when the session's liveness is already known in this process (all but
+   * one request per session and revocation-cache period), so the common request pays no promise;
+   * otherwise a promise. Token verification itself is synchronous either way.
    */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (this.isPublic(context)) return true;

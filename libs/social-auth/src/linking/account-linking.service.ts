@@ -231,10 +231,9 @@ export class AccountLinkingService {
 /**
  * $1 provider, $2 subject, $3 issuer, $4 email, $5 email verified, $6 display name, $7 now. The
  * conditions are `decideSignIn`'s for a linked identity (C4: same issuer; a missing or disabled
- * user is refused); the key columns are never written.
+ * user is refused); the key columns are never written. Wrapped in a CTE so the driver answers the
+ * returned rows (for a bare UPDATE, TypeORM's PostgreSQL runner answers `[rows, count]`).
  */
-// Wrapped in a CTE so the driver answers the returned rows (for a bare UPDATE, TypeORM's
-// PostgreSQL runner answers [rows, count]).
 const SIGN_IN_LINKED_IDENTITY = `
 WITH signed_in AS (
   UPDATE auth_identities AS i SET email = $4, email_verified = $5, display_name = $6, last_login_at = $7

@@ -136,12 +136,12 @@ export class AccessTokenService {
     // signature segment (short to hash) but a hit needs the whole text to match: only a
     // byte-identical token can skip verification. Keys never change while the service lives, so
     // nothing else can turn a verified token invalid.
-    if (typeof token === 'string' && token.length <= MAX_TOKEN_LENGTH) {
-      const known = this.verified.get(token.slice(token.lastIndexOf('.') + 1));
-      if (known !== undefined && known.token === token && this.clock.seconds() < known.user.expiresAt + this.options.tokens.clockTolerance) return known.user;
-    }
+    const signature = typeof token === 'string' && token.length <= MAX_TOKEN_LENGTH ? token.slice(token.lastIndexOf('.') + 1) : undefined;
+    const known = signature === undefined ? undefined : this.verified.get(signature);
+    if (known !== undefined && known.token === token && this.clock.seconds() < known.user.expiresAt + this.options.tokens.clockTolerance) return known.user;
+    // verifyFully accepts only a compact JWS within MAX_TOKEN_LENGTH, so `signature` is set below.
     const user = Object.freeze(this.verifyFully(token));
-    const signature = (token as string).slice((token as string).lastIndexOf('.') + 1);
+    if (signature === undefined) throw unauthorized();
     this.verified.delete(signature);
     this.verified.set(signature, { token: token as string, user });
     if (this.verified.size > VERIFIED_TOKENS_MAX) this.verified.delete(this.verified.keys().next().value as string);

@@ -160,7 +160,8 @@ export class SessionService {
   async refresh(rawRefreshToken: string, _context: SessionContext = {}): Promise<IssuedTokens> {
     if (typeof rawRefreshToken !== 'string' || !REFRESH_TOKEN.test(rawRefreshToken)) throw new AuthError('refresh_token_invalid');
     const hash = hashRefreshToken(rawRefreshToken);
-    // The common case in three round trips on PostgreSQL; everything else goes through `rotate`.
+    // The common case in two round trips on PostgreSQL (three with a host's user store); anything
+    // else goes through `rotate`.
     const fast = this.db.dialect === 'postgres' ? await this.rotateInOneStatement(hash) : undefined;
     if (fast) return fast;
     const outcome = await this.db.transaction((m) => this.rotate(m, hash));
@@ -268,9 +269,10 @@ export class SessionService {
   /**
    * The happy path on PostgreSQL: find the token (unlocked), then one statement that slides the
    * session (locking its row first, the same lock order as `rotate`), marks the token used only if
-   * it still is unused, inserts the successor and clears older sealed successors, all or nothing;
-   * then the user-store check. Undefined when the token is unknown, already used, or its session is
-   * not live: `rotate` then decides between invalid, the grace answer and reuse.
+   * it still is unused, inserts the successor and clears older sealed successors, all or nothing
+   * (with the built-in user store, only for a present and enabled user; a host's store is asked
+   * afterwards). Undefined when the token is unknown, already used, its session is not live or its
+   * user cannot sign in: `rotate` then decides between invalid, disabled, the grace answer and reuse.
    */
   private async rotateInOneStatement(hash: string): Promise<IssuedTokens | undefined> {
     const ds = this.db.dataSource;
