@@ -3,11 +3,10 @@ import type { Request } from 'express';
 import { Strategy as GoogleOAuth2Strategy, type StrategyOptionsWithRequest } from 'passport-google-oauth20';
 import { strategyName } from '../../auth.internal-constants';
 import type { ResolvedGoogleOptions } from '../../auth.options';
-import { AuthError } from '../../errors/auth.error';
-import { ProviderHttpClient, parseJsonObject } from '../../http/provider-http.client';
+import type { ProviderHttpClient } from '../../http/provider-http.client';
 import { useProviderHttp } from '../../http/oauth2-transport';
-import { TransactionStateStore, verifiedTransaction } from '../../transaction/passport-state.store';
-import type { TransactionSeed } from '../../transaction/oauth-transaction.service';
+import type { TransactionStateStore } from '../../transaction/passport-state.store';
+import { fetchUserinfo, nonceParam, verifyOidcCallback } from '../oidc/oidc-callback';
 import { isolatedPassport, secureOAuth2Options } from '../passport-runner';
 import type { VerifiedIdentity } from '../verified-identity';
 import { googleIdentity } from './google-claims';
@@ -51,29 +50,18 @@ export class GoogleStrategy extends PassportStrategy(GoogleOAuth2Strategy, strat
 
   /** Adds the transaction's `nonce` (and `hd` when a hosted domain is configured) to the authorize URL. */
   override authorizationParams(options: { state?: unknown }): object {
-    const seed = options.state as Partial<TransactionSeed> | undefined;
-    const params: Record<string, string> = {};
-    if (typeof seed?.nonce === 'string') params.nonce = seed.nonce;
-    if (this.config.hostedDomain) params.hd = this.config.hostedDomain;
-    return params;
+    return { ...nonceParam(options.state), ...(this.config.hostedDomain ? { hd: this.config.hostedDomain } : {}) };
   }
 
   /** passport verify callback (arity 6, with `req` and the token response `params`). */
   async validate(req: Request, accessToken: string, _refreshToken: unknown, params: Record<string, unknown>): Promise<VerifiedIdentity> {
-    const transaction = verifiedTransaction(req);
-    if (!transaction) throw new AuthError('invalid_state');
-    if (typeof params?.id_token !== 'string') throw new AuthError('invalid_id_token', { cause: new Error('token response without id_token') });
-    const claims = await this.idTokens.verify(params.id_token, transaction.nonce);
-    const userinfo = await this.userinfo(accessToken);
-    // OIDC Core §5.3.2: userinfo for another subject must not be used at all.
-    if (userinfo.sub !== claims.sub) throw new AuthError('invalid_id_token', { cause: new Error('userinfo sub differs from ID token sub') });
+    const { claims, userinfo } = await verifyOidcCallback({
+      req,
+      providerId: 'google',
+      params,
+      verifyIdToken: (idToken, nonce) => this.idTokens.verify(idToken, nonce),
+      userinfo: () => fetchUserinfo(this.http, this.config.userInfoURL, accessToken),
+    });
     return googleIdentity(claims, userinfo, this.config.issuer);
-  }
-
-  private async userinfo(accessToken: string): Promise<Record<string, unknown>> {
-    const response = await this.http.requestOk(this.config.userInfoURL, { headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' } });
-    const body = parseJsonObject(response.text);
-    if (!body) throw new AuthError('provider_error', { cause: new Error('userinfo is not a JSON object') });
-    return body;
   }
 }

@@ -2,15 +2,14 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy as OAuth2Strategy, type StrategyOptionsWithRequest } from 'passport-oauth2';
 import { strategyName } from '../../auth.internal-constants';
-import { AuthError } from '../../errors/auth.error';
-import { ProviderHttpClient, parseJsonObject } from '../../http/provider-http.client';
+import type { ProviderHttpClient } from '../../http/provider-http.client';
 import { useProviderHttp } from '../../http/oauth2-transport';
-import type { TransactionSeed } from '../../transaction/oauth-transaction.service';
-import { TransactionStateStore, verifiedTransaction } from '../../transaction/passport-state.store';
+import type { TransactionStateStore } from '../../transaction/passport-state.store';
 import { isolatedPassport, secureOAuth2Options, type RunnableStrategy } from '../passport-runner';
 import type { VerifiedIdentity } from '../verified-identity';
 import { oidcIdentity } from './id-token-claims';
 import type { OidcIdTokenVerifier } from './id-token.verifier';
+import { fetchUserinfo, nonceParam, verifyOidcCallback } from './oidc-callback';
 import type { OidcProviderMetadata } from './oidc-metadata';
 import type { ResolvedOidcProviderOptions } from './oidc.options';
 
@@ -61,32 +60,22 @@ export function createOidcStrategy(deps: OidcStrategyDeps): RunnableStrategy {
 
     /** Adds the transaction's `nonce` to the authorize URL. */
     override authorizationParams(options: { state?: unknown }): object {
-      const seed = options.state as Partial<TransactionSeed> | undefined;
-      return typeof seed?.nonce === 'string' ? { nonce: seed.nonce } : {};
+      return nonceParam(options.state);
     }
 
     /** passport verify callback (arity 6, with `req` and the token response `params`). */
     async validate(req: Request, accessToken: string, _refreshToken: unknown, params: Record<string, unknown>): Promise<VerifiedIdentity> {
-      const transaction = verifiedTransaction(req);
-      if (!transaction || transaction.provider !== config.id) throw new AuthError('invalid_state');
-      if (typeof params?.id_token !== 'string') throw new AuthError('invalid_id_token', { cause: new Error('token response without id_token') });
-      const claims = await idTokens.verify(params.id_token, transaction.nonce);
-      let userinfo: Record<string, unknown> = {};
-      if (config.useUserInfo && metadata.userinfoEndpoint) {
-        userinfo = await fetchUserinfo(http, metadata.userinfoEndpoint, accessToken);
-        // OIDC Core §5.3.2: userinfo for another subject must not be used at all.
-        if (userinfo.sub !== claims.sub) throw new AuthError('invalid_id_token', { cause: new Error('userinfo sub differs from ID token sub') });
-      }
+      const userinfoEndpoint = config.useUserInfo ? metadata.userinfoEndpoint : undefined;
+      const { claims, userinfo } = await verifyOidcCallback({
+        req,
+        providerId: config.id,
+        params,
+        verifyIdToken: (idToken, nonce) => idTokens.verify(idToken, nonce),
+        userinfo: userinfoEndpoint ? () => fetchUserinfo(http, userinfoEndpoint, accessToken) : undefined,
+      });
       return oidcIdentity(config.id, config.issuer, claims, userinfo);
     }
   }
 
   return new OidcStrategy();
-}
-
-async function fetchUserinfo(http: ProviderHttpClient, url: string, accessToken: string): Promise<Record<string, unknown>> {
-  const response = await http.requestOk(url, { headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' } });
-  const body = parseJsonObject(response.text);
-  if (!body) throw new AuthError('provider_error', { cause: new Error('userinfo is not a JSON object') });
-  return body;
 }
