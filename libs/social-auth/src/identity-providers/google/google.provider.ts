@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { ResolvedGoogleOptions } from '../../auth.options';
 import type { ProviderHttpClient } from '../../http/provider-http.client';
 import type { Clock } from '../../tokens/clock';
@@ -8,6 +7,7 @@ import { OidcDiscovery } from '../oidc-discovery';
 import { RemoteJwks } from '../remote-jwks';
 import { GoogleIdTokenVerifier } from './google-id-token.verifier';
 import { GoogleStrategy } from './google.strategy';
+import { oidcAuthorizationFacts } from '../oidc/oidc-flow';
 
 /** What the Google provider is built from. @internal */
 export interface GoogleProviderDeps {
@@ -40,11 +40,6 @@ export class GoogleIdentityProvider implements OAuthIdentityProvider {
   }
 
   async prepareAuthorization(): Promise<AuthorizationFacts> {
-    const metadata = await this.discovery.metadata();
-    return {
-      issuer: this.config.issuer,
-      requireIss: this.config.requireIssParameter || metadata.issParameterSupported,
-      nonce: randomBytes(32).toString('base64url'),
-    };
+    return oidcAuthorizationFacts(this.config.issuer, this.config.requireIssParameter, await this.discovery.metadata());
   }
 }

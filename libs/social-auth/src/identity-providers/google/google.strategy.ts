@@ -6,7 +6,7 @@ import type { ResolvedGoogleOptions } from '../../auth.options';
 import type { ProviderHttpClient } from '../../http/provider-http.client';
 import { useProviderHttp } from '../../http/oauth2-transport';
 import type { TransactionStateStore } from '../../transaction/passport-state.store';
-import { fetchUserinfo, nonceParam, verifyOidcCallback } from '../oidc/oidc-callback';
+import { fetchUserinfo, nonceParam, verifyOidcCallback } from '../oidc/oidc-flow';
 import { isolatedPassport, secureOAuth2Options } from '../passport-runner';
 import type { VerifiedIdentity } from '../verified-identity';
 import { googleIdentity } from './google-claims';

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Request } from 'express';
 import type { ProviderHttpClient } from '../../http/provider-http.client';
 import type { Clock } from '../../tokens/clock';
@@ -10,6 +9,7 @@ import { OidcIdTokenVerifier } from './id-token.verifier';
 import { OidcMetadataSource, type OidcProviderMetadata } from './oidc-metadata';
 import type { ResolvedOidcProviderOptions } from './oidc.options';
 import { createOidcStrategy } from './oidc.strategy';
+import { oidcAuthorizationFacts } from './oidc-flow';
 
 /** What a generic OpenID provider is built from. @internal */
 export interface OidcProviderDeps {
@@ -78,12 +78,7 @@ export class OidcIdentityProvider implements OAuthIdentityProvider {
   }
 
   async prepareAuthorization(): Promise<AuthorizationFacts> {
-    const metadata = await this.discovery.metadata();
-    return {
-      issuer: this.config.issuer,
-      requireIss: this.config.requireIssParameter || metadata.issParameterSupported,
-      nonce: randomBytes(32).toString('base64url'),
-    };
+    return oidcAuthorizationFacts(this.config.issuer, this.config.requireIssParameter, await this.discovery.metadata());
   }
 
   private async current(): Promise<RunnableStrategy> {

@@ -9,7 +9,7 @@ import { isolatedPassport, secureOAuth2Options, type RunnableStrategy } from '..
 import type { VerifiedIdentity } from '../verified-identity';
 import { oidcIdentity } from './id-token-claims';
 import type { OidcIdTokenVerifier } from './id-token.verifier';
-import { fetchUserinfo, nonceParam, verifyOidcCallback } from './oidc-callback';
+import { fetchUserinfo, nonceParam, verifyOidcCallback } from './oidc-flow';
 import type { OidcProviderMetadata } from './oidc-metadata';
 import type { ResolvedOidcProviderOptions } from './oidc.options';
 

@@ -1,8 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import type { Request } from 'express';
 import { AuthError } from '../../errors/auth.error';
 import { ProviderHttpClient, parseJsonObject } from '../../http/provider-http.client';
 import type { TransactionSeed } from '../../transaction/oauth-transaction.service';
 import { verifiedTransaction } from '../../transaction/passport-state.store';
+import type { AuthorizationFacts } from '../oauth-identity-provider';
+
+/**
+ * What an OpenID sign-in binds to its transaction before redirecting: the issuer, whether the
+ * callback must carry RFC 9207 `iss` (configured, or announced by discovery), and a fresh nonce.
+ * @internal
+ */
+export function oidcAuthorizationFacts(issuer: string, requireIssParameter: boolean, metadata: { issParameterSupported: boolean }): AuthorizationFacts {
+  return { issuer, requireIss: requireIssParameter || metadata.issParameterSupported, nonce: randomBytes(32).toString('base64url') };
+}
 
 /** The `nonce` authorize parameter from the transaction seed passport hands to `authorizationParams`. @internal */
 export function nonceParam(state: unknown): { nonce?: string } {
