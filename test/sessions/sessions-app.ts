@@ -1,12 +1,12 @@
 import { Controller, Delete, Get, HttpCode, INestApplication, Module, Post } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import cookieParser from 'cookie-parser';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AuthModule, AuthModuleOptions, AuthenticatedUser, CurrentUser, Public } from '@app/social-auth';
 import { databaseOptions } from '../../src/config/database.config';
-import { reservePort } from '../support/test-app';
+import { listening, reservePort } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 /** Routes of a tiny host app: protected GET/POST/DELETE and one public route. */
@@ -82,17 +82,7 @@ export async function createSessionsApp(options: Omit<Partial<AuthModuleOptions>
     const app = moduleRef.createNestApplication({ logger: ['error'] });
     app.use(cookieParser());
     await app.listen(port, '127.0.0.1');
-    return {
-      app,
-      dataSource: app.get(getDataSourceToken()),
-      database,
-      url,
-      http: request(url),
-      close: async () => {
-        await app.close();
-        await database.drop();
-      },
-    };
+    return listening(app, database, url);
   } catch (error) {
     for (const result of await Promise.allSettled(created)) {
       if (result.status === 'fulfilled' && result.value.isInitialized) await result.value.destroy();

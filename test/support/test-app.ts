@@ -59,19 +59,7 @@ export async function createTestApp(env: Record<string, string | undefined> = {}
         if ((error as { code?: string }).code === 'EADDRINUSE' && env.PORT === undefined && attempt < 5) continue;
         throw error;
       }
-      const url = `http://127.0.0.1:${config.port}`;
-      return {
-        app,
-        config,
-        dataSource: app.get(getDataSourceToken()),
-        database,
-        url,
-        http: request(url),
-        close: async () => {
-          await app.close();
-          await database.drop();
-        },
-      };
+      return { ...listening(app, database, `http://127.0.0.1:${config.port}`), config };
     }
   } catch (error) {
     await database.drop();
@@ -80,6 +68,24 @@ export async function createTestApp(env: Record<string, string | undefined> = {}
 }
 
 /** A free loopback port, for an app whose APP_URL must be known before it listens. */
+/**
+ * What every test app hands its tests once it listens on `url`: the app, its data source, a
+ * supertest agent, and `close()`, which also drops the file's database.
+ */
+export function listening(app: INestApplication, database: TestDatabase, url: string): Pick<TestApp, 'app' | 'dataSource' | 'database' | 'url' | 'http' | 'close'> {
+  return {
+    app,
+    dataSource: app.get(getDataSourceToken()),
+    database,
+    url,
+    http: request(url),
+    close: async () => {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
+
 export async function reservePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
