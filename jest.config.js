@@ -9,8 +9,8 @@ const common = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(jose|oidc-provider)/)'],
   moduleNameMapper: {
-    '^@app/social-auth(|/.*)$': '<rootDir>/libs/social-auth/src$1',
-    '^@app/social-auth-testing(|/.*)$': '<rootDir>/libs/social-auth-testing/src$1',
+    '^@nest-social-auth/core(|/.*)$': '<rootDir>/libs/social-auth/src$1',
+    '^@nest-social-auth/testing(|/.*)$': '<rootDir>/libs/social-auth-testing/src$1',
   },
 };
 

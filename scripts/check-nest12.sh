@@ -68,7 +68,7 @@ cat >"$APP/package.json" <<JSON
   "private": true,
   "description": "Scratch host app for scripts/check-nest12.sh",
   "dependencies": {
-    "@app/social-auth": "file:$TARBALL",
+    "@nest-social-auth/core": "file:$TARBALL",
     "@nestjs/common": "^12",
     "@nestjs/core": "^12",
     "@nestjs/platform-express": "^12",
@@ -184,10 +184,10 @@ async function main() {
     return done();
   }
   try {
-    auth = require('@app/social-auth');
-    check('require("@app/social-auth")', true);
+    auth = require('@nest-social-auth/core');
+    check('require("@nest-social-auth/core")', true);
   } catch (error) {
-    check('require("@app/social-auth")', false, error && error.stack);
+    check('require("@nest-social-auth/core")', false, error && error.stack);
     return done();
   }
   const { AuthModule, AUTH_ENTITIES, AUTH_MIGRATIONS, Public } = auth;

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuthModule } from '@app/social-auth';
+import { AuthModule } from '@nest-social-auth/core';
 import { authOptionsFromConfig } from './config/auth.config';
 import { databaseOptions } from './config/database.config';
 import { DEMO_CONFIG } from './config/demo-config.token';

@@ -1,4 +1,4 @@
-import { FakeGitHub, FakeGoogle, githubUsers, googleUsers } from '@app/social-auth-testing';
+import { FakeGitHub, FakeGoogle, githubUsers, googleUsers } from '@nest-social-auth/testing';
 import type { BenchServerConfig } from '../baselines/bench-config';
 
 /** The issuer the fake Google signs ID tokens as (and the seeded identities carry). */

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { AUTH_ENTITIES, AUTH_MIGRATIONS } from '@app/social-auth';
+import { AUTH_ENTITIES, AUTH_MIGRATIONS } from '@nest-social-auth/core';
 
 /** The PostgreSQL server the benchmarks use; override with BENCH_DATABASE_URL. */
 export const PG_BASE_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';

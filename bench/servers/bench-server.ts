@@ -12,7 +12,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import cookieParser from 'cookie-parser';
-import { AUTH_ENTITIES, AuthModule, SessionService } from '@app/social-auth';
+import { AUTH_ENTITIES, AuthModule, SessionService } from '@nest-social-auth/core';
 import { BENCH_CONFIG, BenchServerConfig } from '../baselines/bench-config';
 import { BenchJwtStrategy } from '../baselines/passport-jwt.strategy';
 import { RecipeAuthGuard } from '../baselines/recipe-auth.guard';

@@ -1,6 +1,6 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import { Public } from '@app/social-auth';
+import { Public } from '@nest-social-auth/core';
 import { RecipeAuthGuard } from '../baselines/recipe-auth.guard';
 
 const BODY = { ok: true };

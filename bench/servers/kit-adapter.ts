@@ -7,8 +7,8 @@ import { INestApplication } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { SessionService } from '@app/social-auth';
-import { AccountLinkingService } from '@app/social-auth/linking/account-linking.service';
+import { SessionService } from '@nest-social-auth/core';
+import { AccountLinkingService } from '@nest-social-auth/core/linking/account-linking.service';
 
 export interface OpenedSessions {
   /** The kit's access tokens, one per session. */

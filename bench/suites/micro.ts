@@ -2,8 +2,8 @@ import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { JwtService } from '@nestjs/jwt';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { AccessTokenService, AuthCookies, AuthSession, AuthUserStore, Clock, JwtAuthGuard, ResolvedAuthOptions, SessionService, resolveAuthOptions } from '@app/social-auth';
-import type { AuthDatabase } from '@app/social-auth/database/auth-database';
+import { AccessTokenService, AuthCookies, AuthSession, AuthUserStore, Clock, JwtAuthGuard, ResolvedAuthOptions, SessionService, resolveAuthOptions } from '@nest-social-auth/core';
+import type { AuthDatabase } from '@nest-social-auth/core/database/auth-database';
 import { median } from '../lib/stats';
 
 export interface MicroRow {

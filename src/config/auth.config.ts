@@ -1,4 +1,4 @@
-import type { AuthModuleOptions } from '@app/social-auth';
+import type { AuthModuleOptions } from '@nest-social-auth/core';
 import type { DemoConfig } from './demo.config';
 
 /** Identity-provider endpoints that replace the real ones (the sandbox's fakes). */

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
-import { AUTH_ENTITIES, AUTH_MIGRATIONS } from '@app/social-auth';
+import { AUTH_ENTITIES, AUTH_MIGRATIONS } from '@nest-social-auth/core';
 import { DatabaseUrlError, databaseKind } from './database-url';
 
 export { DatabaseKind, DatabaseUrlError, databaseKind } from './database-url';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isHandoffRedirectUri } from '@app/social-auth';
+import { isHandoffRedirectUri } from '@nest-social-auth/core';
 import { DatabaseUrlError, validateDatabaseUrl } from './database-url';
 import { DemoOidcProvider, loadOidcProviders } from './oidc-providers.config';
 

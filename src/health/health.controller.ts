@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Public } from '@app/social-auth';
+import { Public } from '@nest-social-auth/core';
 
 @Controller('health')
 export class HealthController {

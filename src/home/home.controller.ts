@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { randomBytes } from 'node:crypto';
-import { IdentityProviderRegistry, Public } from '@app/social-auth';
+import { IdentityProviderRegistry, Public } from '@nest-social-auth/core';
 import { DEMO_CONFIG } from '../config/demo-config.token';
 import type { DemoConfig } from '../config/demo.config';
 import { homePageCsp, renderHomePage } from './home.page';

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { AuthenticatedUser, CurrentUser } from '@app/social-auth';
+import { AuthenticatedUser, CurrentUser } from '@nest-social-auth/core';
 
 /** A protected route of the host app: no `@Public()`, so the global guard requires a token. */
 @Controller('me')

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { RedisSingleUseStore } from '@app/social-auth';
+import { RedisSingleUseStore } from '@nest-social-auth/core';
 import { REDIS_CLIENT } from './redis.module';
 
 /**

@@ -1,5 +1,5 @@
 import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
-import { FakeGitHub, FakeGoogle } from '@app/social-auth-testing';
+import { FakeGitHub, FakeGoogle } from '@nest-social-auth/testing';
 import type { ProviderOverrides } from '../config/auth.config';
 import type { DemoConfig } from '../config/demo.config';
 

@@ -3,7 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { Redis } from 'ioredis';
-import { AuthThrottlerGuard, authThrottler } from '@app/social-auth';
+import { AuthThrottlerGuard, authThrottler } from '@nest-social-auth/core';
 import type { DemoConfig } from '../config/demo.config';
 import { REDIS_CLIENT } from '../redis/redis.module';
 

@@ -1,4 +1,4 @@
-import { AccountLinkingService, AuthCookies, AuthSession, ExternalIdentity, SessionService } from '@app/social-auth';
+import { AccountLinkingService, AuthCookies, AuthSession, ExternalIdentity, SessionService } from '@nest-social-auth/core';
 import { AccountsApp, bearer, githubIdentity, googleIdentity, identitiesOf, setPolicy, startAccountsApp } from './support/accounts-fixture';
 
 /** GET /auth/me and DELETE /auth/identities/:provider over HTTP, signed in with real sessions. */

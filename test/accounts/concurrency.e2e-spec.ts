@@ -1,4 +1,4 @@
-import { AccountLinkingService, AuthError, ExternalIdentity, UserAccount } from '@app/social-auth';
+import { AccountLinkingService, AuthError, ExternalIdentity, UserAccount } from '@nest-social-auth/core';
 import type { EntitySubscriberInterface } from 'typeorm';
 import { AccountsApp, counts, googleIdentity, identitiesOf, localAccount, setPolicy, startAccountsApp } from './support/accounts-fixture';
 

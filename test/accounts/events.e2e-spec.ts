@@ -9,7 +9,7 @@ import {
   SignInFailedEvent,
   SignInSucceededEvent,
   UserCreatedEvent,
-} from '@app/social-auth';
+} from '@nest-social-auth/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { AccountsApp, bearer, githubIdentity, googleIdentity, setPolicy, startAccountsApp } from './support/accounts-fixture';
 

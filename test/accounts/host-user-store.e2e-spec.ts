@@ -11,7 +11,7 @@ import {
   SessionService,
   UserAccount,
   VerifiedIdentity,
-} from '@app/social-auth';
+} from '@nest-social-auth/core';
 import { INestApplication, Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Test } from '@nestjs/testing';

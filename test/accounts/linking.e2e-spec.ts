@@ -1,4 +1,4 @@
-import { AccountLinkingService, AccountService, AuthError, ExternalIdentity, SessionService, UserAccount } from '@app/social-auth';
+import { AccountLinkingService, AccountService, AuthError, ExternalIdentity, SessionService, UserAccount } from '@nest-social-auth/core';
 import { AccountsApp, counts, githubIdentity, googleIdentity, identitiesOf, localAccount, setPolicy, startAccountsApp } from './support/accounts-fixture';
 
 /**

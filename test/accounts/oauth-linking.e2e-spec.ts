@@ -1,5 +1,5 @@
-import { AuthEvent, AuthSession, ExternalIdentity, SignInFailedEvent, UserAccount } from '@app/social-auth';
-import { FakeGitHubUser, FakeGoogleUser, githubUsers, googleUsers } from '@app/social-auth-testing';
+import { AuthEvent, AuthSession, ExternalIdentity, SignInFailedEvent, UserAccount } from '@nest-social-auth/core';
+import { FakeGitHubUser, FakeGoogleUser, githubUsers, googleUsers } from '@nest-social-auth/testing';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { EntitySubscriberInterface } from 'typeorm';
 import { DEMO_COOKIES, Hop, OAuthDriver } from '../support/oauth-driver';

@@ -1,4 +1,4 @@
-import { AUTH_MIGRATIONS } from '@app/social-auth';
+import { AUTH_MIGRATIONS } from '@nest-social-auth/core';
 import { createTestApp, TestApp } from '../support/test-app';
 
 describe('foundation: the demo on a fresh database', () => {

@@ -1,6 +1,6 @@
 import { createHmac, createSign, generateKeyPairSync } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { AUTH_OPTIONS, AuthSession, SessionService, deriveKey } from '@app/social-auth';
+import { AUTH_OPTIONS, AuthSession, SessionService, deriveKey } from '@nest-social-auth/core';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createSessionsApp, SessionsApp } from '../sessions/sessions-app';
 import { accessCookie, shiftClock, signIn } from '../sessions/session-fixtures';

@@ -2,7 +2,7 @@ import { RequestMethod, Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer } from '@nestjs/core';
 import { request as httpRequest } from 'node:http';
-import { IS_PUBLIC_KEY } from '@app/social-auth';
+import { IS_PUBLIC_KEY } from '@nest-social-auth/core';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createSessionsApp } from '../sessions/sessions-app';
 

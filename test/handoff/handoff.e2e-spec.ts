@@ -1,4 +1,4 @@
-import { Clock, UserAccount } from '@app/social-auth';
+import { Clock, UserAccount } from '@nest-social-auth/core';
 import { createHash, randomBytes } from 'node:crypto';
 import type { OAuthDriver } from '../support/oauth-driver';
 import { DEMO_COOKIES } from '../support/oauth-driver';

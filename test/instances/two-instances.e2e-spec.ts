@@ -1,4 +1,4 @@
-import { FakeGitHub, FakeGoogle } from '@app/social-auth-testing';
+import { FakeGitHub, FakeGoogle } from '@nest-social-auth/testing';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { Clock } from '@app/social-auth';
+import { Clock } from '@nest-social-auth/core';
 import { OAuthDriver } from '../support/oauth-driver';
 import { OidcOp, b64, signRaw, type IdTokenScenario } from './support/oidc-op';
 import { startOidcWorld, type OidcWorld } from './support/oidc-fixture';

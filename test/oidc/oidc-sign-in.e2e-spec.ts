@@ -1,4 +1,4 @@
-import { ExternalIdentity } from '@app/social-auth';
+import { ExternalIdentity } from '@nest-social-auth/core';
 import { OAuthDriver } from '../support/oauth-driver';
 import { startOidcWorld, type OidcWorld } from './support/oidc-fixture';
 

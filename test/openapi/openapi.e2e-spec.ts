@@ -1,4 +1,4 @@
-import { AUTH_ERROR_CODES } from '@app/social-auth';
+import { AUTH_ERROR_CODES } from '@nest-social-auth/core';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 interface Operation {

@@ -1,4 +1,4 @@
-import { AuthSession } from '@app/social-auth';
+import { AuthSession } from '@nest-social-auth/core';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createSessionsApp, SessionsApp } from './sessions-app';
 import { AppUnderTest, accessCookie, cookieNames, cookieValue, refreshCookie, setCookies, signIn } from './session-fixtures';

@@ -1,5 +1,5 @@
 import { In } from 'typeorm';
-import { AuthSession, RefreshToken, SessionService } from '@app/social-auth';
+import { AuthSession, RefreshToken, SessionService } from '@nest-social-auth/core';
 import { createSessionsApp, SessionsApp } from './sessions-app';
 import { cookieNames, cookieValue, refreshCookie, shiftClock, signIn } from './session-fixtures';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditEvent, AuthSession, RefreshToken, SessionService, UserAccount } from '@app/social-auth';
+import { AuditEvent, AuthSession, RefreshToken, SessionService, UserAccount } from '@nest-social-auth/core';
 import { statementsOf, TRANSACTION_CONTROL } from '../support/sql-statements';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createSessionsApp, SessionsApp } from './sessions-app';

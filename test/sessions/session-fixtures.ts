@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AuthCookies, Clock, IssuedTokens, SessionService, UserAccount } from '@app/social-auth';
+import { AuthCookies, Clock, IssuedTokens, SessionService, UserAccount } from '@nest-social-auth/core';
 import type { SessionsApp } from './sessions-app';
 
 /** What the fixtures need of an app under test (the demo's TestApp or a SessionsApp). */

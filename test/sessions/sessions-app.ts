@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import cookieParser from 'cookie-parser';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { AuthModule, AuthModuleOptions, AuthenticatedUser, CurrentUser, Public } from '@app/social-auth';
+import { AuthModule, AuthModuleOptions, AuthenticatedUser, CurrentUser, Public } from '@nest-social-auth/core';
 import { databaseOptions } from '../../src/config/database.config';
 import { listening, reservePort } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';

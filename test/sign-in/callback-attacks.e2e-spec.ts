@@ -1,5 +1,5 @@
-import { Clock } from '@app/social-auth';
-import type { FakeGitHub, FakeGoogle } from '@app/social-auth-testing';
+import { Clock } from '@nest-social-auth/core';
+import type { FakeGitHub, FakeGoogle } from '@nest-social-auth/testing';
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';

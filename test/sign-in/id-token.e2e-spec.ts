@@ -1,5 +1,5 @@
-import { Clock } from '@app/social-auth';
-import { googleUsers } from '@app/social-auth-testing';
+import { Clock } from '@nest-social-auth/core';
+import { googleUsers } from '@nest-social-auth/testing';
 import { DEMO_COOKIES } from '../support/oauth-driver';
 import { LogCapture } from './support/log-capture';
 import { expectRefused, expectSignedIn } from './support/refusals';

@@ -1,5 +1,5 @@
-import { Clock } from '@app/social-auth';
-import { githubUsers, googleUsers, verifyS256 } from '@app/social-auth-testing';
+import { Clock } from '@nest-social-auth/core';
+import { githubUsers, googleUsers, verifyS256 } from '@nest-social-auth/testing';
 import { DEMO_COOKIES } from '../support/oauth-driver';
 import { LogCapture } from './support/log-capture';
 import { authCookiesSet, expectRefused, expectSignedIn } from './support/refusals';

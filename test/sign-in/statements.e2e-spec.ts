@@ -1,5 +1,5 @@
-import { AccountService } from '@app/social-auth';
-import { githubUsers, googleUsers } from '@app/social-auth-testing';
+import { AccountService } from '@nest-social-auth/core';
+import { githubUsers, googleUsers } from '@nest-social-auth/testing';
 import { statementsOf, TRANSACTION_CONTROL } from '../support/sql-statements';
 import { expectRefused, expectSignedIn } from './support/refusals';
 import { useSignInApp } from './support/sign-in-app';

@@ -1,4 +1,4 @@
-import { SessionService, TypeOrmSingleUseStore } from '@app/social-auth';
+import { SessionService, TypeOrmSingleUseStore } from '@nest-social-auth/core';
 import { DataSource, QueryRunner } from 'typeorm';
 
 /** BEGIN/COMMIT and friends: round trips, but no data work. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { AUTH_RATE_LIMITS } from '@app/social-auth';
+import { AUTH_RATE_LIMITS } from '@nest-social-auth/core';
 import { loadDemoConfig } from '../../src/config/demo.config';
 import { startSignInApp, SignInApp } from '../sign-in/support/sign-in-app';
 import { DEMO_COOKIES } from '../support/oauth-driver';

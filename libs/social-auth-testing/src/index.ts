@@ -1,5 +1,5 @@
 /**
- * Testing kit of `@app/social-auth`: in-process fake Google (OIDC) and GitHub (OAuth 2.0)
+ * Testing kit of `@nest-social-auth/core`: in-process fake Google (OIDC) and GitHub (OAuth 2.0)
  * identity providers with request logs, scripted users and per-test scenario knobs.
  * @packageDocumentation
  */

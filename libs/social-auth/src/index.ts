@@ -1,4 +1,4 @@
-// The public API of @app/social-auth. Internals (codecs, policies' helpers, internal constants)
+// The public API of @nest-social-auth/core. Internals (codecs, policies' helpers, internal constants)
 // are deliberately not exported.
 export { AuthModule } from './auth.module';
 export type { AuthModuleExtras } from './auth.module-definition';

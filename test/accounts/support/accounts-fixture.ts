@@ -1,5 +1,5 @@
-import { AUTH_OPTIONS, ExternalIdentity, ResolvedAuthOptions, SessionService, UserAccount, VerifiedIdentity } from '@app/social-auth';
-import { FakeGitHub, FakeGoogle } from '@app/social-auth-testing';
+import { AUTH_OPTIONS, ExternalIdentity, ResolvedAuthOptions, SessionService, UserAccount, VerifiedIdentity } from '@nest-social-auth/core';
+import { FakeGitHub, FakeGoogle } from '@nest-social-auth/testing';
 import { randomUUID } from 'node:crypto';
 import { createTestApp, TestApp } from '../../support/test-app';
 

@@ -1,4 +1,4 @@
-import { FakeGitHub, FakeGoogle } from '@app/social-auth-testing';
+import { FakeGitHub, FakeGoogle } from '@nest-social-auth/testing';
 import { DataSource } from 'typeorm';
 import { OAuthDriver } from '../../support/oauth-driver';
 import { createTestApp, TestApp } from '../../support/test-app';

@@ -28,6 +28,6 @@ export function dialectOf(queryRunner: QueryRunner): MigrationDialect {
     case 'mariadb':
       return 'mysql';
     default:
-      throw new Error(`@app/social-auth ships migrations for SQLite, PostgreSQL and MySQL/MariaDB, not for "${type}"`);
+      throw new Error(`@nest-social-auth/core ships migrations for SQLite, PostgreSQL and MySQL/MariaDB, not for "${type}"`);
   }
 }

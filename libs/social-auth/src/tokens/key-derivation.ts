@@ -5,7 +5,7 @@ import type { ResolvedAuthOptions } from '../auth.options';
  * HKDF salt of every key the module derives. Changing it changes every derived key (and so
  * invalidates every sealed value and HS256 access token): never change it.
  */
-const SALT = Buffer.from('@app/social-auth key derivation v1', 'utf8');
+const SALT = Buffer.from('@nest-social-auth/core key derivation v1', 'utf8');
 
 /**
  * Purpose labels of the keys derived in the tokens layer. Other layers use their own labels
