@@ -27,7 +27,7 @@ export interface HomePageInput {
   sandbox: boolean;
 }
 
-/** Error codes of API.md in words a person can act on. */
+/** Error codes of docs/http-api.md in words a person can act on. */
 const ERROR_SENTENCES: Record<string, string> = {
   access_denied: 'Sign-in was cancelled at the provider. You can try again whenever you like.',
   invalid_state: 'That sign-in attempt could not be verified. Please start again from this page.',

@@ -19,11 +19,11 @@ class IdentityInsertFault implements EntitySubscriberInterface<ExternalIdentity>
 }
 
 /**
- * SECURITY C7 (concurrent first sign-in) and I3 (database failure mid-sign-in). On SQLite the
+ * Threat model C7 (concurrent first sign-in) and I3 (database failure mid-sign-in). On SQLite the
  * module serialises transactions (one shared connection), so C7 checks the sequential outcome
  * there; on PostgreSQL and MariaDB the ten transactions really race for the unique key.
  */
-describe('accounts: concurrent first sign-in and failures mid-sign-in (SECURITY C7, I3)', () => {
+describe('accounts: concurrent first sign-in and failures mid-sign-in (threat model C7, I3)', () => {
   let t: AccountsApp;
   let linking: AccountLinkingService;
   const fault = new IdentityInsertFault();

@@ -5,7 +5,7 @@ import { AccountsApp, counts, githubIdentity, googleIdentity, identitiesOf, loca
  * SECURITY group C against the real database, through AccountLinkingService with identities built
  * the way the provider strategies build them (the OAuth-flow variants live in oauth-linking).
  */
-describe('accounts: linking policy on the database (SECURITY C1–C6, C8, C9)', () => {
+describe('accounts: linking policy on the database (threat model C1–C6, C8, C9)', () => {
   let t: AccountsApp;
   let linking: AccountLinkingService;
 

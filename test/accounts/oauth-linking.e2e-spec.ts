@@ -5,7 +5,7 @@ import type { EntitySubscriberInterface } from 'typeorm';
 import { DEMO_COOKIES, Hop, OAuthDriver } from '../support/oauth-driver';
 import { AccountsApp, counts, identitiesOf, localAccount, setPolicy, startAccountsApp } from './support/accounts-fixture';
 
-/** Throws from ExternalIdentity's `beforeInsert` while armed (SECURITY I3). */
+/** Throws from ExternalIdentity's `beforeInsert` while armed (threat model I3). */
 class IdentityInsertFault implements EntitySubscriberInterface<ExternalIdentity> {
   remaining = 0;
 
@@ -37,7 +37,7 @@ function newGithubUser(over: Partial<FakeGitHubUser> = {}): FakeGitHubUser {
  * SECURITY group C (and I3) end to end: the browser leg driven through the real OAuth flow against
  * the testing kit's fake Google and GitHub, with the provider scripted per case.
  */
-describe('accounts through the OAuth flow (SECURITY C1–C9, I3)', () => {
+describe('accounts through the OAuth flow (threat model C1–C9, I3)', () => {
   let t: AccountsApp;
   const fault = new IdentityInsertFault();
 

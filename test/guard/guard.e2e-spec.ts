@@ -22,7 +22,7 @@ function rawGet(url: string, path: string, headers: Array<[string, string]>): Pr
   });
 }
 
-describe('the global guard on the demo app (SECURITY D1–D5)', () => {
+describe('the global guard on the demo app (threat model D1–D5)', () => {
   let t: TestApp;
   let hsKey: Buffer;
   let kid: string;

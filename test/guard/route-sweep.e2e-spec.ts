@@ -97,7 +97,7 @@ function send(t: TestApp, method: string, path: string) {
   return t.http[m](path).set('Origin', t.url);
 }
 
-describe('default-deny route sweep (SECURITY D6)', () => {
+describe('default-deny route sweep (threat model D6)', () => {
   let t: TestApp;
   let routes: Route[];
   let protectedRoutes: Route[];

@@ -11,7 +11,7 @@ import { startOidcWorld, type OidcWorld } from './support/oidc-fixture';
  * holds (the OP's own, a rotated one, an attacker's). Every refusal must end on the error page
  * with no session cookie, and a refused ID token must stop the flow before userinfo.
  */
-describe('generic OIDC: ID token, token response and discovery (SECURITY B1–B9, A8)', () => {
+describe('generic OIDC: ID token, token response and discovery (threat model B1–B9, A8)', () => {
   let w: OidcWorld;
   let op: OidcOp;
   const now = () => Math.floor(Date.now() / 1000);
@@ -213,7 +213,7 @@ describe('generic OIDC: ID token, token response and discovery (SECURITY B1–B9
   });
 });
 
-describe('generic OIDC: discovery (SECURITY B8)', () => {
+describe('generic OIDC: discovery (threat model B8)', () => {
   let w: OidcWorld;
   beforeAll(async () => {
     w = await startOidcWorld();

@@ -20,7 +20,7 @@ function expectCleared(t: AppUnderTest, res: { headers: Record<string, unknown> 
   expect(refresh).toMatch(/Path=\/auth(;|$)/);
 }
 
-describe('logout, sessions and cookies on the demo app (SECURITY E5, E6, F1–F4)', () => {
+describe('logout, sessions and cookies on the demo app (threat model E5, E6, F1–F4)', () => {
   let t: TestApp;
 
   beforeAll(async () => {

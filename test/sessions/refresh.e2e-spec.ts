@@ -25,7 +25,7 @@ async function sessionRow(t: AppUnderTest, sessionId: string): Promise<AuthSessi
   return t.dataSource.getRepository(AuthSession).findOneByOrFail({ id: sessionId });
 }
 
-describe('refresh tokens on the demo app (SECURITY E1–E4, C9)', () => {
+describe('refresh tokens on the demo app (threat model E1–E4, C9)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
@@ -157,7 +157,7 @@ describe('refresh tokens on the demo app (SECURITY E1–E4, C9)', () => {
     const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const failed = await refreshWithCookie(t, tokens.refreshToken).expect(500);
     expect(failed.body).toEqual({ statusCode: 500, error: 'internal_error', message: expect.any(String) });
-    // SECURITY I4: the failure is logged without the token or the driver's message.
+    // Threat model I4: the failure is logged without the token or the driver's message.
     expect(logged).toHaveBeenCalled();
     const lines = JSON.stringify(logged.mock.calls);
     expect(lines).not.toContain(tokens.refreshToken);

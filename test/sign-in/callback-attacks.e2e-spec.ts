@@ -14,7 +14,7 @@ import { useSignInApp } from './support/sign-in-app';
  * same way: the error code in the redirect, no auth cookie, the transaction cookie cleared, no
  * user/identity/session row written, and (where the case says so) the token endpoint never called.
  */
-describe('sign-in callback attacks (SECURITY A1–A8)', () => {
+describe('sign-in callback attacks (threat model A1–A8)', () => {
   const logs = new LogCapture();
 
   const app = useSignInApp({ logs });
@@ -278,7 +278,7 @@ describe('sign-in callback attacks (SECURITY A1–A8)', () => {
     });
   });
 
-  // SECURITY I4 for this file.
+  // Threat model I4 for this file.
   it('logged no code, state, verifier, nonce, token, cookie or client secret', () => {
     const text = logs.text;
     expect(text).toContain('refused: invalid_state');

@@ -10,7 +10,7 @@ import { SignInApp, startSignInApp, useSignInApp } from './support/sign-in-app';
  * for its code, for no auth cookie and no user/identity/session row, and for userinfo (resp.
  * GitHub's /user) never being called with a token that did not pass.
  */
-describe('sign-in: ID token, token response and userinfo (SECURITY B1–B9)', () => {
+describe('sign-in: ID token, token response and userinfo (threat model B1–B9)', () => {
   const logs = new LogCapture();
   const now = () => Math.floor(Date.now() / 1000);
   const otherSecrets = new Set<string>();
@@ -269,7 +269,7 @@ describe('sign-in: ID token, token response and userinfo (SECURITY B1–B9)', ()
     });
   });
 
-  // SECURITY I4 for this file.
+  // Threat model I4 for this file.
   it('logged no code, state, verifier, nonce, token, ID token, cookie or client secret', () => {
     const text = logs.text;
     expect(text).toContain('refused: invalid_id_token');

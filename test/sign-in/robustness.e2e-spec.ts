@@ -14,11 +14,11 @@ const TIMEOUT_MS = 1500;
 const FIVE_MB = 'x'.repeat(5 * 1024 * 1024);
 
 /**
- * SECURITY I1 (upstream unavailable), I2 (malformed profiles) and G1 (open-redirect corpus through
+ * Threat model I1 (upstream unavailable), I2 (malformed profiles) and G1 (open-redirect corpus through
  * the real start route). Every failure is a redirect with a fixed code, writes nothing, leaves the
  * process serving, and a later retry succeeds.
  */
-describe('sign-in robustness (SECURITY I1, I2, G1)', () => {
+describe('sign-in robustness (threat model I1, I2, G1)', () => {
   const logs = new LogCapture();
 
   const app = useSignInApp({ env: { AUTH_HTTP_TIMEOUT_MS: String(TIMEOUT_MS) }, logs });
@@ -200,7 +200,7 @@ describe('sign-in robustness (SECURITY I1, I2, G1)', () => {
     await app().t.http.get('/health').expect(200);
   });
 
-  // SECURITY I4 for this file.
+  // Threat model I4 for this file.
   it('logged no code, state, verifier, nonce, token, cookie or client secret', () => {
     const text = logs.text;
     expect(text).toContain('refused: provider_unavailable');

@@ -75,7 +75,7 @@ describe('sign-in: Google and GitHub end to end', () => {
       expectSignedIn(callback, '/a');
     });
 
-    // SECURITY F4.
+    // Threat model F4.
     it('start and callback answers are no-store, no-referrer; the final Location carries no code, state or token', async () => {
       const browser = app().browser();
       const { start, callbackUrl, callback } = await browser.signIn(provider, { returnTo: '/settings' });
@@ -92,7 +92,7 @@ describe('sign-in: Google and GitHub end to end', () => {
       expect(callback.text).toBe('');
     });
 
-    // SECURITY G2: the destination comes only from the transaction.
+    // Threat model G2: the destination comes only from the transaction.
     it('ignores a returnTo appended to the callback', async () => {
       const browser = app().browser();
       const start = await browser.start(provider, { returnTo: '/settings' });
@@ -101,7 +101,7 @@ describe('sign-in: Google and GitHub end to end', () => {
       expectSignedIn(callback, '/settings');
     });
 
-    // SECURITY G3.
+    // Threat model G3.
     it('redirect_uri is the configured absolute URL whatever Host / X-Forwarded-* say', async () => {
       const expected = `${app().t.url}/auth/${provider}/callback`;
       const fake = provider === 'google' ? app().google : app().github;
@@ -116,7 +116,7 @@ describe('sign-in: Google and GitHub end to end', () => {
       expectSignedIn(callback);
     });
 
-    // SECURITY A5.
+    // Threat model A5.
     it('PKCE: S256 with a 43-character challenge; the token request proves it; verifiers differ per flow and never travel in a URL or in clear', async () => {
       const browser = app().browser();
       const one = await browser.signIn(provider);
@@ -167,7 +167,7 @@ describe('sign-in: Google and GitHub end to end', () => {
     ]);
   });
 
-  it('a GitHub rename keeps the user; a recycled login with another id is another user (SECURITY C4)', async () => {
+  it('a GitHub rename keeps the user; a recycled login with another id is another user (threat model C4)', async () => {
     app().github.signInAs(githubUsers.octo({ id: 4242, login: 'before' }));
     const first = app().browser();
     await first.signIn('github');
@@ -182,7 +182,7 @@ describe('sign-in: Google and GitHub end to end', () => {
     expect(c).not.toBe(a);
   });
 
-  it('GitHub: only the primary and verified address counts; the public /user email never does (SECURITY C3)', async () => {
+  it('GitHub: only the primary and verified address counts; the public /user email never does (threat model C3)', async () => {
     app().github.signInAs(githubUsers.unverifiedPrimary());
     await app().browser().signIn('github');
     app().github.signInAs(githubUsers.octo({ id: 5151, email: 'public@example.com', emails: [{ email: 'private@example.com', primary: true, verified: true }] }));
@@ -283,7 +283,7 @@ describe('sign-in: Google and GitHub end to end', () => {
     });
   });
 
-  // SECURITY I4 for this file: nothing secret in any log line.
+  // Threat model I4 for this file: nothing secret in any log line.
   it('logged no code, state, verifier, nonce, token, cookie or client secret', () => {
     const text = logs.text;
     // The capture works: the refusals above were logged (with their code only).

@@ -9,7 +9,7 @@ import { RedisInspector, TEST_REDIS_URL, redisAvailable, uniqueRedisPrefix } fro
 // The e2e project's testTimeout is not applied per project by Jest 30: set it here.
 jest.setTimeout(30_000);
 
-// SECURITY H1: every auth route has a budget (429 rate_limited + Retry-After past it), a flood of
+// Threat model H1: every auth route has a budget (429 rate_limited + Retry-After past it), a flood of
 // callbacks cannot make more code exchanges than the callback budget, and flows that are started
 // but never finished cost no server-side storage. Counters live in the real Redis, like production.
 

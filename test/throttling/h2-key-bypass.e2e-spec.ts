@@ -5,7 +5,7 @@ import { RedisInspector, TEST_REDIS_URL, redisAvailable, uniqueRedisPrefix } fro
 // The e2e project's testTimeout is not applied per project by Jest 30: set it here.
 jest.setTimeout(30_000);
 
-// SECURITY H2: nothing a client controls moves it to a fresh bucket: not a forged
+// Threat model H2: nothing a client controls moves it to a fresh bucket: not a forged
 // X-Forwarded-For, not another address of its IPv6 /64, not another spelling of the path.
 // Budgets are small here (the key scheme is under test, not the numbers).
 

@@ -3,7 +3,7 @@ import { ConsoleLogger, Logger } from '@nestjs/common';
 /**
  * Captures everything the process writes while a test file runs: `process.stdout` and
  * `process.stderr` (where Nest's ConsoleLogger writes) and `console.*` (which Jest would
- * otherwise buffer on its own), so SECURITY I4 can assert on every log line. Captured output is
+ * otherwise buffer on its own), so threat model I4 can assert on every log line. Captured output is
  * not forwarded, so the suite stays quiet.
  *
  * `@nestjs/testing` replaces Nest's logger with one that drops everything but errors; call

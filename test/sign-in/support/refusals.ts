@@ -15,7 +15,7 @@ export function clearsTransaction(hop: Hop): boolean {
 }
 
 /**
- * The callback refused the sign-in the way API.md says: 302 to the error page with the code, no
+ * The callback refused the sign-in the way docs/http-api.md says: 302 to the error page with the code, no
  * auth cookie set, the transaction cookie cleared.
  */
 export function expectRefused(hop: Hop, code: string): void {

@@ -10,7 +10,7 @@ describe('checkCallbackQuery', () => {
     expect(checkCallbackQuery(query)).toEqual({ ok: true, params });
   });
 
-  // SECURITY A3 (and A1 for a missing state).
+  // Threat model A3 (and A1 for a missing state).
   it.each([
     ['state twice', 'code=abc&state=a&state=b', 'invalid_request'],
     ['state twice, one percent-encoded name', 'code=abc&state=a&st%61te=b', 'invalid_request'],

@@ -2,7 +2,7 @@
  * Pre-checks of an OAuth callback's query string, as a pure function (table-tested). They run
  * before the transaction is opened and before anything is sent to a provider.
  *
- * Invariants (SECURITY A1, A3, A7; RFC 6749 §3.1, §4.1.2; RFC 9700 §2.1.2):
+ * Invariants (threat model A1, A3, A7; RFC 6749 §3.1, §4.1.2; RFC 9700 §2.1.2):
  * - Every parameter appears at most once ("MUST NOT be included more than once"), with a plain
  *   name (no `state[]`, `code[x]`), a value of at most 2 kB and no control characters (CR, LF,
  *   NUL, …). The whole query is at most 8 kB.

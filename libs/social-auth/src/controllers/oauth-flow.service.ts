@@ -29,7 +29,7 @@ import { checkCallbackQuery, issuerMatches } from './oauth-callback.checks';
  * The sign-in flow behind the OAuth controller: starting an authorization request and finishing
  * it at the callback.
  *
- * Invariants (SECURITY A1–A8, F4, G1–G3, I4):
+ * Invariants (threat model A1–A8, F4, G1–G3, I4):
  * - Callback order: query pre-checks → transaction cookie (decrypt, expiry) → provider binding →
  *   RFC 9207 `iss` → `state` (timing-safe) → single-use consume → only then the code exchange.
  *   Nothing reaches a provider, and no row but the single-use marker is written, before the
@@ -177,7 +177,7 @@ export class OAuthFlowService {
   /**
    * Connecting a provider needs a recent sign-in (`linking.maxAuthAgeForLink`, default 1 hour): an
    * access token stolen or left behind on a shared machine cannot attach the thief's identity to
-   * a session that signed in long ago (SECURITY C6).
+   * a session that signed in long ago (threat model C6).
    */
   private async assertRecentSignIn(intent: Extract<TransactionIntent, { kind: 'link' }>): Promise<void> {
     const session = await this.db.dataSource.getRepository(AuthSession).findOneBy({ id: intent.sessionId, userId: intent.userId });

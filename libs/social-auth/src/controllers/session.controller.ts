@@ -41,7 +41,7 @@ const BODY = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, e
 /**
  * Refresh, logout and the signed-in user's sessions (devices).
  *
- * Invariants (SECURITY E1–E6, F1–F4):
+ * Invariants (threat model E1–E6, F1–F4):
  * - Every answer carries `Cache-Control: no-store`.
  * - A refresh or logout authenticated by a cookie passes the origin check before anything else
  *   (`403 csrf_rejected`). The body form (`{ refreshToken }`) is not cookie-authenticated, so it

@@ -31,7 +31,7 @@ export function hasAllowedOrigin(req: Request, options: Pick<ResolvedAuthOptions
 }
 
 /**
- * The CSRF rule of cookie-authenticated requests (API.md): an unsafe method must come from an
+ * The CSRF rule of cookie-authenticated requests (docs/http-api.md): an unsafe method must come from an
  * allowed origin, else `403 csrf_rejected`. Bearer-authenticated requests never reach this:
  * browsers do not attach `Authorization` headers on their own, so they cannot be forged cross-site.
  * @publicApi

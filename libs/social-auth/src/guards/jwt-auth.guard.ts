@@ -29,7 +29,7 @@ const publicRoutes = new WeakMap<object, WeakMap<object, boolean>>();
 /**
  * The global guard: every route needs a valid access token unless it is `@Public()`.
  *
- * Invariants (SECURITY D5, D6, F2, F3):
+ * Invariants (threat model D5, D6, F2, F3):
  * - Default-deny: anything not marked `@Public()` needs a verified token whose session is still
  *   live; a non-HTTP context (RPC, WebSocket) that is not public is refused.
  * - Ambiguous credentials are refused, never resolved first-wins: two `Authorization` headers,

@@ -6,7 +6,7 @@ import { openEnvelope, sealEnvelope } from '../crypto/sealed-envelope';
  * the browser redirect flow, but the callback hands it a single-use, 60-second login code bound to
  * the client's PKCE challenge instead of setting session cookies; `POST /auth/token` redeems it.
  *
- * Invariants (SECURITY D4, F4):
+ * Invariants (threat model D4, F4):
  * - A login code is sealed with AES-256-GCM under `deriveKey(options, 'social-auth/login-code')`:
  *   the client can neither read nor forge one, and no other sealed value of the module opens as one.
  * - It carries no token: only the user id, provider, PKCE challenge, client kind, a random id

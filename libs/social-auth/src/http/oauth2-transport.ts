@@ -23,7 +23,7 @@ export interface NodeOAuth2 {
 /**
  * Rewires a passport-oauth2 strategy's node-oauth client onto {@link ProviderHttpClient}.
  *
- * Invariants (SECURITY I1, B9, I4):
+ * Invariants (threat model I1, B9, I4):
  * - node-oauth has no timeout and no size cap; after this call none of its own I/O code runs:
  *   `_request` goes through the bounded `fetch` client and `_executeRequest` refuses to run.
  * - An access token is only ever sent in the `Authorization` header, never in a query string

@@ -29,7 +29,7 @@ export interface ProviderResponse {
  * The only way the module talks to identity providers: token exchange, userinfo, GitHub's API,
  * discovery and JWKS all go through {@link ProviderHttpClient.request}.
  *
- * Invariants (SECURITY I1, I2):
+ * Invariants (threat model I1, I2):
  * - Every call is bounded in time (`http.timeoutMs`, covering connect, headers *and* body) and
  *   in size (`http.maxResponseBytes`, enforced while streaming, so a 5 MB or endless body is cut
  *   off, never buffered).

@@ -18,7 +18,7 @@ describe('checkTokenResponse', () => {
     expect(check).toEqual({ ok: true, token: { accessToken: 'at', params: { token_type: 'Bearer', id_token: 'a.b.c' } } });
   });
 
-  // SECURITY B9, A7; passport-oauth2 CVE-2021-41580.
+  // Threat model B9, A7; passport-oauth2 CVE-2021-41580.
   it.each([
     ['200 without access_token', ok({ token_type: 'Bearer' }), 'provider_error'],
     ['200 with an empty access_token', ok({ access_token: '', token_type: 'Bearer' }), 'provider_error'],

@@ -19,7 +19,7 @@ const ACCESS_TOKEN = /^[\x20-\x7e]{1,4096}$/;
 /**
  * Judges a token-endpoint answer (RFC 6749 §5.1–5.2), strictly.
  *
- * Invariants (SECURITY B9, A7; passport-oauth2 CVE-2021-41580):
+ * Invariants (threat model B9, A7; passport-oauth2 CVE-2021-41580):
  * - Only a 2xx JSON object with a non-empty string `access_token` and `token_type` "Bearer"
  *   (case-insensitive, RFC 6749 §7.1) is a success. An `error` member is a failure whatever the
  *   status: GitHub answers `200 error=bad_verification_code`.

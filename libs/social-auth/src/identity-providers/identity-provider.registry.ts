@@ -28,7 +28,7 @@ export interface SignInProvider {
  * The enabled identity providers (a provider is enabled when its options block is present),
  * built once at start-up.
  *
- * Invariant (SECURITY G3): each strategy's callback URL is absolute and built from `appUrl`
+ * Invariant (threat model G3): each strategy's callback URL is absolute and built from `appUrl`
  * (`${appUrl}/${routePrefix}/${provider}/callback`), never from request headers, so `Host` or
  * `X-Forwarded-Host` cannot steer the `redirect_uri`.
  * @publicApi

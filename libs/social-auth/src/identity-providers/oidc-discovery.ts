@@ -15,7 +15,7 @@ const MAX_CACHE_MS = 86_400_000;
  * An OpenID provider's discovery document (`/.well-known/openid-configuration`), used to check the
  * configuration, never to change it: endpoints always come from the module's options.
  *
- * Invariants (SECURITY B8, A8; OpenID Discovery §4.3):
+ * Invariants (threat model B8, A8; OpenID Discovery §4.3):
  * - The document's `issuer` must equal the configured issuer exactly; otherwise the provider is
  *   refused (`provider_error`) and a warning names the mismatch, the module never "adopts" it.
  * - `authorization_response_iss_parameter_supported: true` makes `iss` mandatory on callbacks.

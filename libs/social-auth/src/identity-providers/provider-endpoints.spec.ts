@@ -4,7 +4,7 @@ const base = { appUrl: 'https://app.test', production: true, tokens: { secret: '
 const google = { clientId: 'id', clientSecret: 'secret' };
 const github = { clientId: 'id', clientSecret: 'secret' };
 
-describe('provider endpoints at boot (SECURITY B8: never trust plain http in production)', () => {
+describe('provider endpoints at boot (threat model B8: never trust plain http in production)', () => {
   it.each([
     ['providers.google.issuer', { google: { ...google, issuer: 'http://accounts.example' } }],
     ['providers.google.authorizationURL', { google: { ...google, authorizationURL: 'http://accounts.example/auth' } }],

@@ -27,7 +27,7 @@ type KeyResolver = ReturnType<typeof createLocalJWKSet>;
 /**
  * A provider's signing keys (JWKS), fetched through {@link ProviderHttpClient} and cached.
  *
- * Invariants (SECURITY B7, I1):
+ * Invariants (threat model B7, I1):
  * - Keys come only from the configured `jwks_uri`; token headers (`jku`, `x5u`, `jwk`, `x5c`) are
  *   never consulted, so a token cannot bring its own key.
  * - An unknown `kid` triggers at most one refetch per `cooldownMs` (provider key rotation works;

@@ -3,7 +3,7 @@ import { AUTH_ERROR_CODES } from '../errors/auth-error-codes';
 
 /**
  * OpenAPI schemas of the module's answers. They document the JSON the routes already send
- * (see shared/API.md); the routes do not use these classes at runtime.
+ * (see docs/http-api.md); the routes do not use these classes at runtime.
  * @publicApi
  */
 

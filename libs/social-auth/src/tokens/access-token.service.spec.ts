@@ -70,7 +70,7 @@ describe('AccessTokenService (HS256)', () => {
     clock.at = T0;
   });
 
-  it('signs the claims and header of API.md and verifies them', () => {
+  it('signs the claims and header of docs/http-api.md and verifies them', () => {
     const { token, expiresIn } = svc.sign('user-1', 'session-1');
     expect(expiresIn).toBe(600);
     const [h, p] = token.split('.').slice(0, 2).map((s) => JSON.parse(Buffer.from(s, 'base64url').toString()) as Record<string, unknown>);

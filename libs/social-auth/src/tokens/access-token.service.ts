@@ -54,7 +54,7 @@ export interface PublicJwk {
 /**
  * Signs and verifies the app's access tokens through `@nestjs/jwt`.
  *
- * Invariants (SECURITY D1–D4):
+ * Invariants (threat model D1–D4):
  * - The key is chosen by `kid` from our own key set only, and the algorithm comes from that key,
  *   never from the token: verification always passes `algorithms: [key.alg]`, so `alg: none`,
  *   HS/ES confusion and `jku`/`x5u`/`jwk` header tricks cannot select a key.

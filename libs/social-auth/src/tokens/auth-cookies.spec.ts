@@ -1,6 +1,6 @@
 import { readCookie } from './auth-cookies';
 
-describe('readCookie (raw Cookie header, SECURITY F2)', () => {
+describe('readCookie (raw Cookie header, threat model F2)', () => {
   it.each([
     [undefined, { status: 'absent' }],
     ['', { status: 'absent' }],

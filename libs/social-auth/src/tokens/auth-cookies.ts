@@ -8,7 +8,7 @@ import type { IssuedTokens } from './session.types';
 
 /**
  * What the `Cookie` header says about one cookie name.
- * `ambiguous` means the name appears more than once (cookie tossing, SECURITY F2): such a
+ * `ambiguous` means the name appears more than once (cookie tossing, threat model F2): such a
  * credential is never read, whichever copy is genuine.
  * @publicApi
  */

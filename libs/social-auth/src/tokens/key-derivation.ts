@@ -26,7 +26,7 @@ export const KEY_PURPOSE = {
  * DER bytes of `tokens.privateKey` when no secret is set) is only ever HKDF input keying
  * material; what signs access tokens, seals refresh successors and encrypts the OAuth transaction
  * cookie are distinct derived keys, so a value minted for one purpose can never verify or decrypt
- * as another (SECURITY D4).
+ * as another (threat model D4).
  * @example const key = deriveKey(options, 'social-auth/transaction');
  * @publicApi
  */

@@ -32,7 +32,7 @@ type RefreshOutcome =
 /**
  * Sessions (refresh-token families) and their rotation.
  *
- * Invariants (SECURITY C9, E1–E5):
+ * Invariants (threat model C9, E1–E5):
  * - A refresh token is 256 random bits and only its SHA-256 is stored; one sign-in is one family
  *   (`auth_sessions` row), and every use rotates it.
  * - Rotation is one transaction that locks the family's session row, then marks the presented

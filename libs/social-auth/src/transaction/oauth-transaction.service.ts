@@ -38,7 +38,7 @@ export type TransactionRead = { ok: true; transaction: OAuthTransaction } | { ok
  * The stateless OAuth transaction: created when a flow starts, carried by the browser in one
  * encrypted cookie, opened and consumed by the callback.
  *
- * Invariants (SECURITY A1, A2, A4, H1):
+ * Invariants (threat model A1, A2, A4, H1):
  * - The cookie is `HttpOnly`, `SameSite=Lax` (it must survive the top-level redirect back from
  *   the provider), `Path=/<routePrefix>`, `Secure` with the `__Secure-` name whenever cookies are
  *   secure, and lives `transaction.ttl` seconds; the sealed payload also carries its expiry, so

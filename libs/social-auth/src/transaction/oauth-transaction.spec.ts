@@ -44,7 +44,7 @@ describe('transaction cookie codec', () => {
     expect(sealTransaction(transaction(), key)).not.toBe(sealTransaction(transaction(), key));
   });
 
-  // SECURITY A4: any single flipped byte fails authentication.
+  // Threat model A4: any single flipped byte fails authentication.
   it('refuses a value with any one byte flipped', () => {
     const sealed = sealTransaction(transaction(), key);
     const raw = Buffer.from(sealed.slice(3), 'base64url');

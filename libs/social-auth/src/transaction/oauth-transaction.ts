@@ -55,7 +55,7 @@ const MAX_SEALED_LENGTH = 4096;
  * Encrypts and authenticates a transaction with AES-256-GCM (fresh 96-bit IV per value).
  * Format: `v1.<base64url(iv ‖ ciphertext ‖ tag)>`.
  *
- * Invariants (SECURITY A4, I4, D4): the verifier, nonce and state are never readable by the
+ * Invariants (threat model A4, I4, D4): the verifier, nonce and state are never readable by the
  * client; any change to one byte fails authentication; the key is derived for this purpose only
  * (`deriveKey(options, 'social-auth/transaction')`), so a sealed transaction can never pass as
  * another kind of token and vice versa.

@@ -31,7 +31,7 @@ type VerifyCallback = (error: Error | null, ok: string | false, info?: { message
  * parameters (it then receives the PKCE verifier and the `state` object given to `authenticate`)
  * and `verify` exactly 3. Keep both signatures as they are.
  *
- * Invariants (SECURITY A1, A2, A4, A5):
+ * Invariants (threat model A1, A2, A4, A5):
  * - `store` only accepts a seed built by the start route for this store's provider; it seals the
  *   verifier, a fresh `state` and the seed into the cookie and hands `state` to the authorize URL.
  * - `verify` never trusts the cookie on its own: the callback has already decrypted the

@@ -3,7 +3,7 @@ import { MAX_RETURN_TO_LENGTH, ReturnToPolicy, resolveReturnTo } from './return-
 const policy: ReturnToPolicy = { appOrigin: 'https://app.test', allowedOrigins: ['https://admin.app.test'], defaultReturnTo: '/home' };
 
 describe('resolveReturnTo', () => {
-  // SECURITY G1: the open-redirect corpus, and friends. Every one lands on the default.
+  // Threat model G1: the open-redirect corpus, and friends. Every one lands on the default.
   it.each([
     ['absolute URL of another origin', 'https://evil.test'],
     ['protocol-relative', '//evil.test'],

@@ -1,7 +1,7 @@
 /**
  * Where a sign-in may land: the `returnTo` policy, as a pure function.
  *
- * Invariants (SECURITY G1, G2; RFC 9700 §4.11.1 "Clients MUST NOT expose open redirectors"):
+ * Invariants (threat model G1, G2; RFC 9700 §4.11.1 "Clients MUST NOT expose open redirectors"):
  * - The result is either a path of this app or an absolute URL whose origin is the app's or one
  *   of `allowedOrigins`; anything else yields `defaultReturnTo`. It never throws, whatever the
  *   input (arrays, objects, 10 kB strings, malformed percent-encoding).

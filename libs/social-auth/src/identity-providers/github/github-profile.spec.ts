@@ -14,7 +14,7 @@ describe('readGithubUser', () => {
     expect(readGithubUser({ id: 7, login: 'seven', name: null })?.displayName).toBe('seven');
   });
 
-  // SECURITY I2, C4: only a positive safe integer id is a subject.
+  // Threat model I2, C4: only a positive safe integer id is a subject.
   it.each([
     ['id missing', { login: 'octo' }],
     ['id as a string', { id: '1001', login: 'octo' }],
@@ -33,7 +33,7 @@ describe('pickVerifiedPrimaryEmail', () => {
   it.each([
     ['primary and verified', [{ email: 'a@x.test', primary: true, verified: true }], 'a@x.test'],
     ['verified primary after others', [{ email: 'b@x.test', primary: false, verified: true }, { email: 'a@x.test', primary: true, verified: true }], 'a@x.test'],
-    ['primary but unverified (SECURITY C3)', [{ email: 'a@x.test', primary: true, verified: false }], null],
+    ['primary but unverified (threat model C3)', [{ email: 'a@x.test', primary: true, verified: false }], null],
     ['verified but secondary only', [{ email: 'b@x.test', primary: false, verified: true }], null],
     ['truthy strings are not booleans', [{ email: 'a@x.test', primary: 'true', verified: 'true' }], null],
     ['empty list', [], null],

@@ -17,7 +17,7 @@ export interface GithubAccount {
 /**
  * The account of a `GET /user` answer, or undefined when it has no usable `id`.
  *
- * Invariant (SECURITY C4, I2): the subject is the numeric `id` (a positive safe integer, as a
+ * Invariant (threat model C4, I2): the subject is the numeric `id` (a positive safe integer, as a
  * JSON number), never the `login`. A string, object, float or missing `id` is refused; other
  * attributes degrade to null. The public `email` of `/user` is ignored: it is not verified.
  * @internal
@@ -39,7 +39,7 @@ export function readGithubUser(body: Record<string, unknown>): GithubAccount | u
  * **and** `verified: true` (booleans, not truthy values); null when there is none. Undefined when
  * the answer is not a list (`{}`, HTML, `null`): the caller refuses it.
  *
- * Invariant (SECURITY C3): an unverified primary address, a verified secondary one or the public
+ * Invariant (threat model C3): an unverified primary address, a verified secondary one or the public
  * `/user` email never becomes the identity's verified email.
  * @internal
  */

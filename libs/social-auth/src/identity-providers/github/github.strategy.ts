@@ -17,7 +17,7 @@ const API_HEADERS = { Accept: 'application/vnd.github+json', 'X-GitHub-Api-Versi
  * GitHub sign-in on passport-github2: Authorization Code with PKCE S256 (GitHub accepts only
  * S256), `state` kept in the transaction cookie, scopes `read:user user:email`.
  *
- * Invariants (SECURITY C3, C4, I1, I2, B9):
+ * Invariants (threat model C3, C4, I1, I2, B9):
  * - `userProfile` is replaced entirely: passport-github2 parses `/user/emails` with an unguarded
  *   `JSON.parse` inside an async callback (an uncaught exception on a malformed body) and drops
  *   the `verified` flag. Here both calls go through the bounded HTTP client, every body is parsed

@@ -14,7 +14,7 @@ describe('checkGoogleClaims', () => {
     expect(checkGoogleClaims(c, e)).toBeUndefined();
   });
 
-  // SECURITY B3, B5, B6, and the hosted-domain rule.
+  // Threat model B3, B5, B6, and the hosted-domain rule.
   it.each([
     ['aud of another client', { ...claims, aud: 'other' }, expected, 'aud'],
     ['aud array with an extra untrusted audience', { ...claims, aud: ['client-1', 'evil'] }, expected, 'aud'],

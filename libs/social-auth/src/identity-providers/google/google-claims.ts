@@ -22,7 +22,7 @@ export interface GoogleClaimExpectations {
 /**
  * The reason the claims are not acceptable, or undefined when they are.
  *
- * Invariants (SECURITY B3, B5, B6; OIDC Core §3.1.3.7):
+ * Invariants (threat model B3, B5, B6; OIDC Core §3.1.3.7):
  * - `aud` is our client id, or an array of exactly that one value: any extra audience is an
  *   untrusted party the token was also issued to.
  * - `azp`, when present, is our client id.
@@ -42,7 +42,7 @@ export function checkGoogleClaims(claims: Record<string, unknown>, expected: Goo
 /**
  * Reads `email_verified` strictly: only boolean `true` and the exact string `"true"` mean
  * verified. Google has sent the flag as a string; `"false"`, `"TRUE "`, `1`, `"yes"`, `null` or
- * absence all mean *not* verified (SECURITY C1; better-auth PR #9578 treated `"false"` as truthy).
+ * absence all mean *not* verified (threat model C1; better-auth PR #9578 treated `"false"` as truthy).
  * @internal
  */
 export function readEmailVerified(value: unknown): boolean {

@@ -15,7 +15,7 @@ export interface IdTokenExpectations {
  * Verifies Google ID tokens from the token response (OIDC Core §3.1.3.7) with the verifier every
  * OpenID provider shares (`OidcIdTokenVerifier`), configured for Google.
  *
- * Invariants (SECURITY B1–B7):
+ * Invariants (threat model B1–B7):
  * - Signature: RS256 only (`none`, HS256, ES256, a missing `alg` are refused by the allowlist),
  *   with a key from the configured JWKS chosen by `kid`; header-supplied keys are ignored.
  * - `iss` equals the configured issuer as an exact string (no trailing-slash leniency).

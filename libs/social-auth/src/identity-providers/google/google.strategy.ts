@@ -16,7 +16,7 @@ import type { GoogleIdTokenVerifier } from './google-id-token.verifier';
  * Google sign-in on passport-google-oauth20: Authorization Code with PKCE S256, `state` and
  * `nonce` kept in the transaction cookie.
  *
- * Invariants (SECURITY A5, A6, B1–B9):
+ * Invariants (threat model A5, A6, B1–B9):
  * - `skipUserProfile`: passport-oauth2 would fetch the profile *before* the verify callback; here
  *   nothing is fetched until the ID token from the token response has passed every check
  *   (signature, issuer, audience, nonce, times). Only then is userinfo called, with the access

@@ -22,7 +22,7 @@ export interface IdTokenClaimExpectations {
 /**
  * The reason the claims are not acceptable, or undefined when they are.
  *
- * Invariants (SECURITY B3, B5, B6; OIDC Core §3.1.3.7):
+ * Invariants (threat model B3, B5, B6; OIDC Core §3.1.3.7):
  * - `aud` is our client id, or an array of exactly that one value: any extra audience is an
  *   untrusted party the token was also issued to.
  * - `azp`, when present, is our client id.
@@ -41,7 +41,7 @@ export function checkIdTokenClaims(claims: Record<string, unknown>, expected: Id
 
 /**
  * Reads `email_verified` strictly: only boolean `true` and the exact string `"true"` mean
- * verified (SECURITY C1; some providers send the flag as a string).
+ * verified (threat model C1; some providers send the flag as a string).
  * @internal
  */
 export function readEmailVerified(value: unknown): boolean {

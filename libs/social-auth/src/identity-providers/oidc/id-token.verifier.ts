@@ -25,7 +25,7 @@ export interface OidcIdTokenExpectations {
  * Verifies an OpenID provider's ID token from the token response (OIDC Core §3.1.3.7). Shared
  * by Google and every generic OpenID provider.
  *
- * Invariants (SECURITY B1–B7):
+ * Invariants (threat model B1–B7):
  * - Signature: only the configured asymmetric algorithms (`none`, HS*, a missing `alg` and any
  *   other algorithm are refused by the allowlist), with a key from the provider's JWKS chosen by
  *   `kid` (unknown `kid`: one rate-limited refetch, see `RemoteJwks`); header-supplied keys

@@ -24,7 +24,7 @@ export function nonceParam(state: unknown): { nonce?: string } {
 /**
  * The ID-token half of an OpenID Connect callback, the same for Google and for generic providers.
  *
- * Invariants (SECURITY B1–B9, OIDC Core §3.1.3.7 and §5.3.2):
+ * Invariants (threat model B1–B9, OIDC Core §3.1.3.7 and §5.3.2):
  * - The callback's transaction was verified by the flow and belongs to `providerId`.
  * - The token response carries an `id_token`, and it passes every check (with the transaction's
  *   nonce) before anything else is fetched.

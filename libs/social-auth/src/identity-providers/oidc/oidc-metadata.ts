@@ -33,7 +33,7 @@ const MAX_CACHE_MS = 86_400_000;
  * A generic OpenID provider's discovery document (`/.well-known/openid-configuration`), fetched
  * lazily through the bounded HTTP client and cached, from which its endpoints are taken.
  *
- * Invariants (SECURITY B8, A5, A8; OpenID Discovery §4.3):
+ * Invariants (threat model B8, A5, A8; OpenID Discovery §4.3):
  * - The document's `issuer` must equal the configured issuer exactly; otherwise the provider is
  *   refused (`provider_error`) and a warning says so: the module never adopts another issuer.
  * - `authorization_endpoint`, `token_endpoint` and `jwks_uri` are required absolute URLs

@@ -6,7 +6,7 @@ const HTTP_URL = /^https?:\/\/[^\s/?#]+(?::\d+)?(\/[^\s?#]*)?$/i;
 /**
  * Signature algorithms an OpenID provider may sign ID tokens with. Asymmetric only: `none` and
  * the HMAC family (a token MAC'd with the client secret or with the provider's public key) are
- * never accepted (SECURITY B2).
+ * never accepted (threat model B2).
  * @publicApi
  */
 export const OIDC_ID_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;

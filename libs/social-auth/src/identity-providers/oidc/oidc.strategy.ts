@@ -28,7 +28,7 @@ export interface OidcStrategyDeps {
  * `state` and `nonce` kept in the transaction cookie, endpoints from the checked discovery
  * document. The class is made per provider because its passport name is the provider's id.
  *
- * Invariants (SECURITY A5, A6, B1–B9): the same as Google's strategy:
+ * Invariants (threat model A5, A6, B1–B9): the same as Google's strategy:
  * - `skipUserProfile`: nothing is fetched until the ID token from the token response has passed
  *   every check (signature, issuer, audience, azp, nonce, times); only then is userinfo called
  *   (access token in the `Authorization` header), and its `sub` must equal the token's.
