@@ -3,6 +3,7 @@ import {
   ArrayNotEmpty,
   IsArray,
   IsBoolean,
+  IsDefined,
   IsInt,
   IsOptional,
   IsString,
@@ -359,9 +360,13 @@ export class HttpOptions {
  */
 export class AuthModuleOptions {
   /**
-   * Public base URL of the app (`https://app.example.com`). Callback URLs are built from it,
-   * never from request headers. Required.
+   * Public base URL of the app (`https://app.example.com`): where a browser reaches the root of
+   * this Nest app's HTTP server. Callback URLs are built from it, never from request headers.
+   * Add a path only when a reverse proxy serves the app under it and strips it
+   * (`https://x.example/app`); a global prefix (`app.setGlobalPrefix('api')`) is not part of it,
+   * the module adds it where Nest serves its routes. Required.
    */
+  @IsDefined({ message: 'appUrl is required: the public base URL of the app, such as https://app.example.com' })
   @Matches(HTTP_URL, { message: 'appUrl must be an absolute http(s) URL' })
   appUrl!: string;
 
@@ -405,6 +410,8 @@ export class AuthModuleOptions {
   providers?: ProvidersOptions;
 
   /** Required: at least `tokens.secret` or `tokens.privateKey`. */
+  // ValidateNested alone skips an undefined value: IsDefined makes a missing block an option error.
+  @IsDefined({ message: 'tokens is required: set tokens.secret (HS256) or tokens.privateKey (ES256)' })
   @ValidateNested() @Type(() => TokenOptions)
   tokens!: TokenOptions;
 
@@ -493,7 +500,7 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
     allowedOrigins: (raw.allowedOrigins ?? []).map((o) => new URL(o).origin),
     production,
     providers: {
-      google: google && {
+      google: google ? {
         clientId: google.clientId,
         clientSecret: google.clientSecret,
         issuer: google.issuer ?? 'https://accounts.google.com',
@@ -506,8 +513,8 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
         trustEmail: google.trustEmail ?? false,
         discoveryURL: google.discoveryURL ?? `${(google.issuer ?? 'https://accounts.google.com').replace(/\/+$/, '')}/.well-known/openid-configuration`,
         requireIssParameter: google.requireIssParameter ?? false,
-      },
-      github: github && {
+      } : undefined,
+      github: github ? {
         clientId: github.clientId,
         clientSecret: github.clientSecret,
         authorizationURL: github.authorizationURL ?? 'https://github.com/login/oauth/authorize',
@@ -515,7 +522,7 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
         apiURL: (github.apiURL ?? 'https://api.github.com').replace(/\/+$/, ''),
         scopes: github.scopes ?? ['read:user', 'user:email'],
         trustEmail: github.trustEmail ?? false,
-      },
+      } : undefined,
       oidc: resolveOidcProviders(raw.providers?.oidc, production),
     },
     tokens: {
