@@ -2,7 +2,7 @@ import { AccountLinkingService, AccountService, AuthError, ExternalIdentity, Ses
 import { AccountsApp, counts, githubIdentity, googleIdentity, identitiesOf, localAccount, setPolicy, startAccountsApp } from './support/accounts-fixture';
 
 /**
- * SECURITY group C against the real database, through AccountLinkingService with identities built
+ * Threat model group C against the real database, through AccountLinkingService with identities built
  * the way the provider strategies build them (the OAuth-flow variants live in oauth-linking).
  */
 describe('accounts: linking policy on the database (threat model C1–C6, C8, C9)', () => {

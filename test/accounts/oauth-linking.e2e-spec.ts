@@ -34,7 +34,7 @@ function newGithubUser(over: Partial<FakeGitHubUser> = {}): FakeGitHubUser {
 }
 
 /**
- * SECURITY group C (and I3) end to end: the browser leg driven through the real OAuth flow against
+ * Threat model group C (and I3) end to end: the browser leg driven through the real OAuth flow against
  * the testing kit's fake Google and GitHub, with the provider scripted per case.
  */
 describe('accounts through the OAuth flow (threat model C1–C9, I3)', () => {

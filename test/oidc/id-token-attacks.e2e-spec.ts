@@ -6,7 +6,7 @@ import { OidcOp, b64, signRaw, type IdTokenScenario } from './support/oidc-op';
 import { startOidcWorld, type OidcWorld } from './support/oidc-fixture';
 
 /**
- * SECURITY group B through a generic OpenID provider: a real OP (oidc-provider) issues the code
+ * Threat model group B through a generic OpenID provider: a real OP (oidc-provider) issues the code
  * and tokens; the harness re-signs the ID token of the token response per scenario with keys it
  * holds (the OP's own, a rotated one, an attacker's). Every refusal must end on the error page
  * with no session cookie, and a refused ID token must stop the flow before userinfo.

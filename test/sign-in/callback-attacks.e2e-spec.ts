@@ -10,7 +10,7 @@ import { authCookiesSet, expectRefused, expectSignedIn } from './support/refusal
 import { useSignInApp } from './support/sign-in-app';
 
 /**
- * SECURITY group A: the callback, the transaction, PKCE and mix-up. Every refusal is checked the
+ * Threat model group A: the callback, the transaction, PKCE and mix-up. Every refusal is checked the
  * same way: the error code in the redirect, no auth cookie, the transaction cookie cleared, no
  * user/identity/session row written, and (where the case says so) the token endpoint never called.
  */

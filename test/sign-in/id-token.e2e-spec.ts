@@ -6,7 +6,7 @@ import { expectRefused, expectSignedIn } from './support/refusals';
 import { SignInApp, startSignInApp, useSignInApp } from './support/sign-in-app';
 
 /**
- * SECURITY group B: Google's ID token, the token response and userinfo. Each refusal is checked
+ * Threat model group B: Google's ID token, the token response and userinfo. Each refusal is checked
  * for its code, for no auth cookie and no user/identity/session row, and for userinfo (resp.
  * GitHub's /user) never being called with a token that did not pass.
  */

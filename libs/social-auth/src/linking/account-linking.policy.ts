@@ -4,7 +4,7 @@
  * (`account-linking.policy.spec.ts`), and the service only gathers facts and carries out the
  * decision.
  *
- * Invariants (SECURITY group C):
+ * Invariants (threat model group C):
  * - An identity is found by `(provider, subject)` only; once linked, the email it carries plays no
  *   part in sign-in, so a changed or recycled email never moves a sign-in to another account.
  * - An email takes part in a decision only when the provider verified it *and* it has a canonical

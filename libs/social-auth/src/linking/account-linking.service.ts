@@ -44,7 +44,7 @@ interface SignInOutcome {
  * pure policy (`account-linking.policy.ts`); this service reads the facts, carries the decision
  * out in one transaction, and publishes events once it has committed.
  *
- * Invariants (SECURITY group C, I3):
+ * Invariants (threat model group C, I3):
  * - An identity is found by `(provider, subject)` only, never by email, and is never re-keyed or
  *   moved to another user.
  * - A new user and its first identity are written in one transaction: a failure between the two
