@@ -276,7 +276,7 @@ function outcome<T>(results: Record<string, unknown>, key: string): T | undefine
 }
 
 /**
- * One row per target of issue 8, every time: the goal, what this run measured, and met or not
+ * One row per performance target, every time: the goal, what this run measured, and met or not
  * (a dash for figures that are reported, not judged, and for targets this run did not measure).
  */
 function targets(results: Record<string, unknown>): string {

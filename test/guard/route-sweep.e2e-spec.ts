@@ -17,7 +17,7 @@ const PUBLIC_ALLOWLIST = new Set([
   'GET /.well-known/jwks.json',
   'POST /auth/refresh',
   'POST /auth/logout',
-  // Login-code hand-off (issue 9): authenticated by the sealed single-use code and its PKCE verifier.
+  // Login-code hand-off (docs/handoff.md): authenticated by the sealed single-use code and its PKCE verifier.
   'POST /auth/token',
   'GET /auth/providers',
   'GET /auth/:provider',

@@ -6,7 +6,7 @@ import { authCookiesSet, clearsTransaction, expectSignedIn } from '../sign-in/su
 import { useSignInApp } from '../sign-in/support/sign-in-app';
 
 /**
- * Login-code hand-off for SPAs and native apps (issue 9): the callback lands on
+ * Login-code hand-off for SPAs and native apps (docs/handoff.md): the callback lands on
  * `returnTo?login_code=<code>` without cookies, and `POST /auth/token` redeems the code once,
  * within 60 seconds, with the PKCE verifier of the challenge sent at the start.
  */

@@ -5,7 +5,7 @@ import { expectRefused, expectSignedIn } from './support/refusals';
 import { useSignInApp } from './support/sign-in-app';
 
 /**
- * The database work of one sign-in, counted statement by statement (issue 8: a returning user's
+ * The database work of one sign-in, counted statement by statement (BENCHMARKS.md target: a returning user's
  * sign-in in at most 3 statements on PostgreSQL), and proof that the short path writes what the
  * transactional one did, and nothing when it refuses.
  */

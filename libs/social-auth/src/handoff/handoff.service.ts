@@ -16,7 +16,7 @@ const MARKER_TTL_SECONDS = 120;
 /**
  * Mints login codes at the sign-in callback and redeems them at `POST /auth/token`.
  *
- * Invariants (issue 9):
+ * Invariants (docs/handoff.md):
  * - Redeem order: decrypt → consume the single-use marker → expiry → PKCE verifier → user still
  *   enabled → open the session. Every refusal is `invalid_login_code` (or `account_disabled`) and
  *   writes no session.

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { openEnvelope, sealEnvelope } from '../crypto/sealed-envelope';
 
 /**
- * The login-code hand-off (issue 9), as pure functions: an SPA or a native app signs in through
+ * The login-code hand-off (docs/handoff.md), as pure functions: an SPA or a native app signs in through
  * the browser redirect flow, but the callback hands it a single-use, 60-second login code bound to
  * the client's PKCE challenge instead of setting session cookies; `POST /auth/token` redeems it.
  *
