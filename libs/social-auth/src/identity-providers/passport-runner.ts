@@ -1,5 +1,4 @@
 import type { Request } from 'express';
-import { Passport } from 'passport';
 
 /** How one run of a passport strategy ended. @internal */
 export type StrategyOutcome =
@@ -46,15 +45,35 @@ export function runStrategy(strategy: RunnableStrategy, req: Request, options: o
   });
 }
 
+/** A strategy whose `validate` turns passport-oauth2's verify arguments into the signed-in identity. @internal */
+export interface ValidatingStrategy {
+  validate(req: Request, accessToken: string, refreshToken: unknown, params: Record<string, unknown>, profile: unknown): Promise<unknown>;
+}
+
 /**
- * A passport instance of its own for one strategy. `PassportStrategy` registers every strategy
- * on the instance this returns; the module never registers on passport's global singleton, so
- * two apps in one process (tests) or a host's own `social-auth:google` strategy cannot replace
- * each other's strategies. Strategies are run directly with {@link runStrategy}.
+ * The verify callback every provider strategy hands passport-oauth2: it calls the strategy's own
+ * `validate` and reports through passport's `done`.
+ *
+ * passport-oauth2 picks the arguments by the callback's arity, so this function declares exactly
+ * six (with `passReqToCallback`: request, tokens, token response, profile, done); it calls it as a
+ * method of the per-request strategy object, so `this` reaches `validate`. Strategies are plain
+ * passport strategies run by {@link runStrategy}: nothing is registered on any passport instance,
+ * so two apps in one process or a host's own strategies cannot replace each other's.
  * @internal
  */
-export function isolatedPassport(): InstanceType<typeof Passport> {
-  return new Passport();
+export function validateCallback(
+  this: ValidatingStrategy,
+  req: Request,
+  accessToken: string,
+  refreshToken: unknown,
+  params: Record<string, unknown>,
+  profile: unknown,
+  done: (error: unknown, user?: unknown) => void,
+): void {
+  this.validate(req, accessToken, refreshToken, params, profile).then(
+    (user) => done(null, user),
+    (error: unknown) => done(error),
+  );
 }
 
 /** What differs between providers in the options of a passport OAuth 2.0 strategy. @internal */

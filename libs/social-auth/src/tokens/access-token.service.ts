@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
-import { TokenExpiredError } from 'jsonwebtoken';
+import { TokenExpiredError, sign as jwtSign, verify as jwtVerify, type JwtPayload } from 'jsonwebtoken';
 import { KeyObject, createHash, createPrivateKey, createPublicKey, createSecretKey, randomUUID } from 'node:crypto';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
@@ -52,7 +51,7 @@ export interface PublicJwk {
 }
 
 /**
- * Signs and verifies the app's access tokens through `@nestjs/jwt`.
+ * Signs and verifies the app's access tokens with jsonwebtoken, on keys built once as `KeyObject`s.
  *
  * Invariants (threat model D1–D4):
  * - The key is chosen by `kid` from our own key set only, and the algorithm comes from that key,
@@ -69,7 +68,6 @@ export interface PublicJwk {
  */
 @Injectable()
 export class AccessTokenService {
-  private readonly jwt = new JwtService();
   private readonly signing: { kid: string; alg: AccessTokenAlgorithm; key: KeyObject };
   private readonly keys = new Map<string, TokenKey>();
   /** Tokens that passed every check, by signature segment, oldest first (see `verify`). */
@@ -120,8 +118,7 @@ export class AccessTokenService {
     const expiresIn = Math.min(this.options.tokens.accessTtl, MAX_ACCESS_TTL);
     const payload = { sub: userId, sid: sessionId, iat: now, exp: now + expiresIn, iss: issuer, aud: audience, jti: randomUUID() };
     const header = { alg: this.signing.alg, typ: ACCESS_TOKEN_TYPE, kid: this.signing.kid };
-    const keyOption = this.signing.alg === 'HS256' ? { secret: jwtKey(this.signing.key) } : { privateKey: this.signing.key };
-    const token = this.jwt.sign(payload, { ...keyOption, algorithm: this.signing.alg, header });
+    const token = jwtSign(payload, this.signing.key, { algorithm: this.signing.alg, header });
     return { token, expiresIn };
   }
 
@@ -160,15 +157,14 @@ export class AccessTokenService {
 
     let claims: Record<string, unknown>;
     try {
-      const keyOption = key.alg === 'HS256' ? { secret: jwtKey(key.verify) } : { publicKey: jwtKey(key.verify) };
-      claims = this.jwt.verify<Record<string, unknown>>(token, {
-        ...keyOption,
+      claims = jwtVerify(token, key.verify, {
         algorithms: [key.alg],
         issuer: this.options.tokens.issuer,
         audience: this.options.tokens.audience,
         clockTimestamp: this.clock.seconds(),
         clockTolerance: this.options.tokens.clockTolerance,
-      });
+        complete: false,
+      }) as JwtPayload;
     } catch (error) {
       if (error instanceof TokenExpiredError) throw new AuthError('token_expired', { cause: error });
       throw unauthorized(error);
@@ -189,14 +185,6 @@ export class AccessTokenService {
     if (expiresAt <= issuedAt || expiresAt - issuedAt > MAX_ACCESS_TTL) throw unauthorized();
     return { id: sub as string, sessionId: sid as string, tokenId: jti as string, issuedAt, expiresAt };
   }
-}
-
-/**
- * @nestjs/jwt's option types predate KeyObject (`string | Buffer`), but it hands the value to
- * jsonwebtoken untouched, which accepts a KeyObject and then skips parsing the key again.
- */
-function jwtKey(key: KeyObject): Buffer {
-  return key as unknown as Buffer;
 }
 
 function unauthorized(cause?: unknown): AuthError {

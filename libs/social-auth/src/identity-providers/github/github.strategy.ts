@@ -1,13 +1,11 @@
-import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy as GitHubOAuth2Strategy, type StrategyOptionsWithRequest } from 'passport-github2';
-import { strategyName } from '../../auth.internal-constants';
 import type { ResolvedGithubOptions } from '../../auth.options';
 import { AuthError } from '../../errors/auth.error';
 import { PROVIDER_USER_AGENT, ProviderHttpClient, assertOk, parseJson, parseJsonObject } from '../../http/provider-http.client';
 import { useProviderHttp } from '../../http/oauth2-transport';
 import { TransactionStateStore } from '../../transaction/passport-state.store';
-import { isolatedPassport, secureOAuth2Options } from '../passport-runner';
+import { secureOAuth2Options, validateCallback } from '../passport-runner';
 import type { VerifiedIdentity } from '../verified-identity';
 import { pickVerifiedPrimaryEmail, readGithubUser } from './github-profile';
 
@@ -27,7 +25,7 @@ const API_HEADERS = { Accept: 'application/vnd.github+json', 'X-GitHub-Api-Versi
  *   strict exchange (`useProviderHttp`) treats any `error` member as a failure.
  * @internal
  */
-export class GithubStrategy extends PassportStrategy(GitHubOAuth2Strategy, strategyName('github'), 6) {
+export class GithubStrategy extends GitHubOAuth2Strategy {
   constructor(
     private readonly config: ResolvedGithubOptions,
     callbackURL: string,
@@ -41,14 +39,10 @@ export class GithubStrategy extends PassportStrategy(GitHubOAuth2Strategy, strat
       allRawEmails: true,
       userAgent: PROVIDER_USER_AGENT,
     };
-    super(options as unknown as StrategyOptionsWithRequest);
+    super(options as unknown as StrategyOptionsWithRequest, validateCallback as never);
     useProviderHttp(this, http);
   }
 
-  /** Strategies register on a passport instance of their own, never on the global singleton. */
-  getPassportInstance() {
-    return isolatedPassport();
-  }
 
   /** Loads the identity (`/user`, then `/user/emails`); called by passport-oauth2 after the token exchange. */
   override userProfile(accessToken: string, done: (err?: Error | null, profile?: unknown) => void): void {

@@ -1,13 +1,11 @@
-import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy as GoogleOAuth2Strategy, type StrategyOptionsWithRequest } from 'passport-google-oauth20';
-import { strategyName } from '../../auth.internal-constants';
 import type { ResolvedGoogleOptions } from '../../auth.options';
 import type { ProviderHttpClient } from '../../http/provider-http.client';
 import { useProviderHttp } from '../../http/oauth2-transport';
 import type { TransactionStateStore } from '../../transaction/passport-state.store';
 import { fetchUserinfo, nonceParam, verifyOidcCallback } from '../oidc/oidc-flow';
-import { isolatedPassport, secureOAuth2Options } from '../passport-runner';
+import { secureOAuth2Options, validateCallback } from '../passport-runner';
 import type { VerifiedIdentity } from '../verified-identity';
 import { googleIdentity } from './google-claims';
 import type { GoogleIdTokenVerifier } from './google-id-token.verifier';
@@ -25,7 +23,7 @@ import type { GoogleIdTokenVerifier } from './google-id-token.verifier';
  *   through the bounded HTTP client (`useProviderHttp`).
  * @internal
  */
-export class GoogleStrategy extends PassportStrategy(GoogleOAuth2Strategy, strategyName('google'), 6) {
+export class GoogleStrategy extends GoogleOAuth2Strategy {
   constructor(
     private readonly config: ResolvedGoogleOptions,
     callbackURL: string,
@@ -39,14 +37,10 @@ export class GoogleStrategy extends PassportStrategy(GoogleOAuth2Strategy, strat
       // The profile is read after the ID token is verified (validate), not before it.
       skipUserProfile: true,
     };
-    super(options as unknown as StrategyOptionsWithRequest);
+    super(options as unknown as StrategyOptionsWithRequest, validateCallback as never);
     useProviderHttp(this, http);
   }
 
-  /** Strategies register on a passport instance of their own, never on the global singleton. */
-  getPassportInstance() {
-    return isolatedPassport();
-  }
 
   /** Adds the transaction's `nonce` (and `hd` when a hosted domain is configured) to the authorize URL. */
   override authorizationParams(options: { state?: unknown }): object {

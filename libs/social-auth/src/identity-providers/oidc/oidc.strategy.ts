@@ -1,11 +1,9 @@
-import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy as OAuth2Strategy, type StrategyOptionsWithRequest } from 'passport-oauth2';
-import { strategyName } from '../../auth.internal-constants';
 import type { ProviderHttpClient } from '../../http/provider-http.client';
 import { useProviderHttp } from '../../http/oauth2-transport';
 import type { TransactionStateStore } from '../../transaction/passport-state.store';
-import { isolatedPassport, secureOAuth2Options, type RunnableStrategy } from '../passport-runner';
+import { secureOAuth2Options, validateCallback, type RunnableStrategy } from '../passport-runner';
 import type { VerifiedIdentity } from '../verified-identity';
 import { oidcIdentity } from './id-token-claims';
 import type { OidcIdTokenVerifier } from './id-token.verifier';
@@ -39,7 +37,7 @@ export interface OidcStrategyDeps {
 export function createOidcStrategy(deps: OidcStrategyDeps): RunnableStrategy {
   const { config, metadata, callbackURL, store, http, idTokens } = deps;
 
-  class OidcStrategy extends PassportStrategy(OAuth2Strategy, strategyName(config.id), 6) {
+  class OidcStrategy extends OAuth2Strategy {
     constructor() {
       const options = {
         ...secureOAuth2Options(
@@ -49,14 +47,10 @@ export function createOidcStrategy(deps: OidcStrategyDeps): RunnableStrategy {
         // The profile is read after the ID token is verified (validate), not before it.
         skipUserProfile: true,
       };
-      super(options as unknown as StrategyOptionsWithRequest);
+      super(options as unknown as StrategyOptionsWithRequest, validateCallback as never);
       useProviderHttp(this, http);
     }
 
-    /** Strategies register on a passport instance of their own, never on the global singleton. */
-    getPassportInstance() {
-      return isolatedPassport();
-    }
 
     /** Adds the transaction's `nonce` to the authorize URL. */
     override authorizationParams(options: { state?: unknown }): object {
