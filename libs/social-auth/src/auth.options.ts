@@ -126,6 +126,16 @@ export class GithubProviderOptions {
   @IsOptional() @Matches(HTTP_URL)
   apiURL?: string;
 
+  /**
+   * Issuer recorded with every GitHub identity: accounts are keyed on (provider, issuer, subject),
+   * so a sign-in whose issuer differs from the stored one is refused with `identity_in_use`. Keep
+   * it stable across deployments; set it when `apiURL` changes with the environment (a test fake
+   * on a random port) but the accounts must not.
+   * @default apiURL (without trailing slash), e.g. 'https://api.github.com'
+   */
+  @IsOptional() @Matches(HTTP_URL)
+  issuer?: string;
+
   /** @default ['read:user', 'user:email'] */
   @IsOptional() @IsArray() @ArrayNotEmpty() @IsString({ each: true })
   scopes?: string[];
@@ -520,6 +530,8 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
         authorizationURL: github.authorizationURL ?? 'https://github.com/login/oauth/authorize',
         tokenURL: github.tokenURL ?? 'https://github.com/login/oauth/access_token',
         apiURL: (github.apiURL ?? 'https://api.github.com').replace(/\/+$/, ''),
+        // Defaults to the resolved apiURL: the value identities were recorded with before this option.
+        issuer: github.issuer ?? (github.apiURL ?? 'https://api.github.com').replace(/\/+$/, ''),
         scopes: github.scopes ?? ['read:user', 'user:email'],
         trustEmail: github.trustEmail ?? false,
       } : undefined,

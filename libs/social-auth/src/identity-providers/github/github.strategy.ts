@@ -78,7 +78,7 @@ export class GithubStrategy extends GitHubOAuth2Strategy {
     }
     return {
       provider: 'github',
-      issuer: this.config.apiURL,
+      issuer: this.config.issuer,
       subject: account.subject,
       email,
       emailVerified: email !== null,
