@@ -1,6 +1,7 @@
 // One config, three projects: unit specs sit beside the source, e2e scenarios live under test/, and
 // browser scenarios (Debian Chromium driving the demo) under test/browser.
-// jose 6 ships ES modules only, so ts-jest transpiles it to CommonJS for Jest's module system.
+// The packages need no transform (they use jose 5, which ships CommonJS); only the test-only OpenID
+// provider (oidc-provider and its own jose 6, ES modules only) is transpiled to CommonJS for Jest.
 const common = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   testEnvironment: 'node',

@@ -1,13 +1,12 @@
 /**
  * Key material of the fake Google and the JWS assembly for honest and forged ID tokens.
  *
- * Keys come from jose. Tokens are assembled here (header and payload exactly as given, then
+ * Keys come from WebCrypto (no JOSE library: the kit has no dependency of its own). Tokens are assembled here (header and payload exactly as given, then
  * signed with WebCrypto) because several scenarios need tokens jose refuses to produce on
  * purpose: a header without `alg`, `alg: "none"`, an `alg` that lies about the key.
  * @internal
  */
-import { createHmac, webcrypto } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, exportSPKI, generateKeyPair, type JWK } from 'jose';
+import { KeyObject, createHash, createHmac, webcrypto } from 'node:crypto';
 
 import type { FakeIdTokenSigning } from './fake-idp.types';
 
@@ -22,11 +21,37 @@ export interface FakeSigningKey {
   publicPem: string;
 }
 
+/** A public JSON Web Key as the fake publishes it. */
+export interface JWK {
+  kty: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  n?: string;
+  e?: string;
+  crv?: string;
+  x?: string;
+  y?: string;
+}
+
+const KEY_ALGORITHMS = {
+  RS256: { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+  ES256: { name: 'ECDSA', namedCurve: 'P-256' },
+} as const;
+
 async function createKey(alg: 'RS256' | 'ES256'): Promise<FakeSigningKey> {
-  const { publicKey, privateKey } = await generateKeyPair(alg, alg === 'RS256' ? { modulusLength: 2048 } : {});
-  const jwk = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint(jwk);
-  return { kid, alg, privateKey, publicJwk: { ...jwk, kid, alg, use: 'sig' }, publicPem: await exportSPKI(publicKey) };
+  const { publicKey, privateKey } = (await webcrypto.subtle.generateKey(KEY_ALGORITHMS[alg], true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const exported = KeyObject.from(publicKey);
+  const jwk = exported.export({ format: 'jwk' }) as JWK;
+  const kid = jwkThumbprint(jwk);
+  const publicPem = exported.export({ format: 'pem', type: 'spki' }) as string;
+  return { kid, alg, privateKey, publicJwk: { ...jwk, kid, alg, use: 'sig' }, publicPem };
+}
+
+/** RFC 7638 thumbprint: SHA-256 of the required members in lexicographic order, base64url. */
+function jwkThumbprint(jwk: JWK): string {
+  const members = jwk.kty === 'RSA' ? { e: jwk.e, kty: jwk.kty, n: jwk.n } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y };
+  return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
 }
 
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SignJWT, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
+import { sign as signWithKey, type KeyObject } from 'node:crypto';
+import { SignJWT, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, type JWK, type KeyLike } from 'jose';
 import Provider from 'oidc-provider';
 import { CookieJar } from '../../support/oauth-driver';
 import request from 'supertest';
@@ -16,7 +17,7 @@ export interface OpAccount {
 /** A signing key the harness holds (the OP's own, or an attacker's). */
 export interface HeldKey {
   kid: string;
-  privateKey: CryptoKey;
+  privateKey: KeyLike;
   publicJwk: JWK;
 }
 
@@ -205,7 +206,7 @@ async function newKey(kid: string, alg = 'RS256'): Promise<HeldKey & { privateJw
 /** Compact JWS over `header` and `claims` signed RSASSA-PKCS1-v1_5 SHA-256, whatever `header.alg` says (or lacks). */
 export async function signRaw(header: Record<string, unknown>, claims: Record<string, unknown>, key: HeldKey): Promise<string> {
   const input = `${b64(header)}.${b64(claims)}`;
-  const signature = await crypto.subtle.sign('RSASSA-PKCS1-v1_5', key.privateKey, new TextEncoder().encode(input));
+  const signature = signWithKey('sha256', Buffer.from(input), key.privateKey as KeyObject);
   return `${input}.${Buffer.from(signature).toString('base64url')}`;
 }
 

@@ -1,4 +1,5 @@
-import { errors as joseErrors, jwtVerify, type FlattenedJWSInput, type JWSHeaderParameters, type KeyObject, type CryptoKey } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, type FlattenedJWSInput, type JWSHeaderParameters, type KeyLike } from 'jose';
 import { AuthError } from '../../errors/auth.error';
 import type { Clock } from '../../tokens/clock';
 import { checkIdTokenClaims } from './id-token-claims';
@@ -9,7 +10,7 @@ export const ID_TOKEN_CLOCK_TOLERANCE = 60;
 export const ID_TOKEN_MAX_AGE = 600;
 
 /** jose key resolver over the provider's JWKS (`RemoteJwks.getKey`). @internal */
-export type IdTokenKeyResolver = (header: JWSHeaderParameters, token: FlattenedJWSInput) => Promise<CryptoKey | KeyObject | Uint8Array>;
+export type IdTokenKeyResolver = (header: JWSHeaderParameters, token: FlattenedJWSInput) => Promise<KeyLike | KeyObject | Uint8Array>;
 
 /** The configuration an ID token is checked against. @internal */
 export interface OidcIdTokenExpectations {
