@@ -28,9 +28,10 @@ export interface DemoConfig {
     tokenURL?: string;
     userInfoURL?: string;
     jwksURL?: string;
+    discoveryURL?: string;
     hostedDomain?: string;
   };
-  github?: { clientId: string; clientSecret: string; authorizationURL?: string; tokenURL?: string; apiURL?: string };
+  github?: { clientId: string; clientSecret: string; authorizationURL?: string; tokenURL?: string; apiURL?: string; issuer?: string };
   /** Generic OpenID providers (`AUTH_OIDC_PROVIDERS`, see oidc-providers.config.ts). */
   oidc: DemoOidcProvider[];
   /** Serve the testing kit's fake Google and GitHub in-process (development only). */
@@ -113,6 +114,7 @@ export function loadDemoConfig(env: Env): DemoConfig {
       tokenURL: url(env, 'GOOGLE_TOKEN_URL'),
       userInfoURL: url(env, 'GOOGLE_USERINFO_URL'),
       jwksURL: url(env, 'GOOGLE_JWKS_URL'),
+      discoveryURL: url(env, 'GOOGLE_DISCOVERY_URL'),
       hostedDomain: env.GOOGLE_HOSTED_DOMAIN || undefined,
     },
     github: github && {
@@ -120,6 +122,7 @@ export function loadDemoConfig(env: Env): DemoConfig {
       authorizationURL: url(env, 'GITHUB_AUTHORIZATION_URL'),
       tokenURL: url(env, 'GITHUB_TOKEN_URL'),
       apiURL: url(env, 'GITHUB_API_URL'),
+      issuer: url(env, 'GITHUB_ISSUER'),
     },
     oidc,
     sandbox,
