@@ -41,24 +41,9 @@ export async function startSandbox(config: DemoConfig): Promise<SandboxProviders
   return {
     google,
     github,
-    overrides: {
-      google: {
-        clientId: google.clientId,
-        clientSecret: google.clientSecret,
-        issuer: google.issuer,
-        authorizationURL: google.endpoints.authorization,
-        tokenURL: google.endpoints.token,
-        userInfoURL: google.endpoints.userinfo,
-        jwksURL: google.endpoints.jwks,
-      },
-      github: {
-        clientId: github.clientId,
-        clientSecret: github.clientSecret,
-        authorizationURL: github.endpoints.authorization,
-        tokenURL: github.endpoints.token,
-        apiURL: github.endpoints.api,
-      },
-    },
+    // The fakes' issuers do not depend on their ports, so a restart on other ports (port 0) keeps
+    // the sandbox accounts of a kept database signing in as themselves.
+    overrides: { google: google.providerOptions(), github: github.providerOptions() },
     stop: async () => {
       await Promise.all([google.stop(), github.stop()]);
     },

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 
-import { FakeGitHub } from './fake-github.server';
+import { FAKE_GITHUB_ISSUER, FakeGitHub } from './fake-github.server';
 import { githubUsers } from './fake-idp.users';
 import { withQuery } from './fake-idp.http';
 import { createPkcePair } from './pkce';
@@ -69,6 +69,27 @@ describe('FakeGitHub', () => {
       emails: `${github.url}/user/emails`,
     });
     expect([github.clientId, github.clientSecret]).toEqual(['fake-github-client', 'fake-github-secret']);
+  });
+
+  // GitHub has no issuer of its own: the module records `providers.github.issuer`, which must not
+  // follow the port or a rerun against a kept database meets its own users as `identity_in_use`.
+  it("gives the module's provider options with an issuer that does not depend on the port", async () => {
+    expect(github.providerOptions()).toEqual({
+      clientId: 'fake-github-client',
+      clientSecret: 'fake-github-secret',
+      issuer: FAKE_GITHUB_ISSUER,
+      authorizationURL: `${github.url}/login/oauth/authorize`,
+      tokenURL: `${github.url}/login/oauth/access_token`,
+      apiURL: github.url,
+    });
+    const [other, custom] = await Promise.all([FakeGitHub.start(), FakeGitHub.start({ issuer: 'https://github.example.test' })]);
+    try {
+      expect(other.url).not.toBe(github.url);
+      expect(other.providerOptions().issuer).toBe(github.issuer);
+      expect(custom.providerOptions().issuer).toBe('https://github.example.test');
+    } finally {
+      await Promise.all([other.stop(), custom.stop()]);
+    }
   });
 
   it('answers the token request as a form by default and as JSON with Accept: application/json', async () => {

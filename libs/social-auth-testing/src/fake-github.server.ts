@@ -5,6 +5,7 @@ import { applyPatch, duplicatedParams, param, parseRedirectUri } from './fake-id
 import { FakeIdpServer, type FakeIdpContext, type PreparedResponse } from './fake-idp.server';
 import type {
   FakeGitHubEndpoints,
+  FakeGitHubProviderOptions,
   FakeGitHubScenario,
   FakeGitHubStartOptions,
   FakeGitHubUser,
@@ -12,6 +13,15 @@ import type {
 } from './fake-idp.types';
 import { githubUsers } from './fake-idp.users';
 import { isValidS256Challenge } from './pkce';
+
+/**
+ * Default issuer of {@link FakeGitHub}: what an app records its GitHub identities with
+ * (`providers.github.issuer`). Fixed, unlike the fake's URL, so the same fake user is the same
+ * identity from one run to the next against a kept database. The `.test` domain (RFC 2606) never
+ * resolves.
+ * @publicApi
+ */
+export const FAKE_GITHUB_ISSUER = 'https://fake-github.test';
 
 const DOCS = 'https://docs.github.com/apps/managing-oauth-apps';
 const AUTHORIZE_ERRORS = `${DOCS}/troubleshooting-authorization-request-errors`;
@@ -80,8 +90,15 @@ export class FakeGitHub extends FakeIdpServer<FakeGitHubUser, FakeGitHubScenario
   /** @internal */ protected readonly providerName = 'Fake GitHub';
   /** @internal */ protected readonly authorizePath = '/login/oauth/authorize';
 
+  /**
+   * The issuer an app should record this fake's identities with. GitHub's protocol has none, so
+   * the fake never sends it; {@link FakeGitHub.providerOptions} hands it to the module.
+   */
+  readonly issuer: string;
+
   private constructor(options: FakeGitHubStartOptions) {
     super(options, { clientId: 'fake-github-client', clientSecret: 'fake-github-secret', codeTtlSec: 600 });
+    this.issuer = options.issuer ?? FAKE_GITHUB_ISSUER;
   }
 
   /**
@@ -102,6 +119,23 @@ export class FakeGitHub extends FakeIdpServer<FakeGitHubUser, FakeGitHubScenario
       api: this.url,
       user: `${this.url}/user`,
       emails: `${this.url}/user/emails`,
+    };
+  }
+
+  /**
+   * `providers.github` of `AuthModule` for this fake: client, endpoints, and the issuer, so the
+   * identities the app records do not change with the fake's port.
+   * @example AuthModule.forRoot({ appUrl, tokens, providers: { github: github.providerOptions() } })
+   */
+  providerOptions(): FakeGitHubProviderOptions {
+    const e = this.endpoints;
+    return {
+      clientId: this.clientId,
+      clientSecret: this.clientSecret,
+      issuer: this.issuer,
+      authorizationURL: e.authorization,
+      tokenURL: e.token,
+      apiURL: e.api,
     };
   }
 

@@ -1,7 +1,7 @@
 import { createHash, createHmac, createPublicKey, verify as verifySignature, type JsonWebKey } from 'node:crypto';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, exportSPKI, importJWK, jwtVerify, type JWK } from 'jose';
 
-import { FakeGoogle } from './fake-google.server';
+import { FAKE_GOOGLE_ISSUER, FakeGoogle } from './fake-google.server';
 import { googleUsers } from './fake-idp.users';
 import { withQuery } from './fake-idp.http';
 import { createPkcePair, s256Challenge } from './pkce';
@@ -66,7 +66,7 @@ describe('FakeGoogle', () => {
     const res = await fetch(google.endpoints.discovery);
     const doc = (await res.json()) as Record<string, unknown>;
     expect(doc).toMatchObject({
-      issuer: google.url,
+      issuer: FAKE_GOOGLE_ISSUER,
       authorization_endpoint: `${google.url}/authorize`,
       token_endpoint: `${google.url}/token`,
       userinfo_endpoint: `${google.url}/userinfo`,
@@ -75,8 +75,39 @@ describe('FakeGoogle', () => {
       id_token_signing_alg_values_supported: ['RS256'],
     });
     expect(doc).not.toHaveProperty('authorization_response_iss_parameter_supported');
-    expect(google.issuer).toBe(google.url);
+    expect(google.issuer).toBe(FAKE_GOOGLE_ISSUER);
     expect(google.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  // An app keys identities on (provider, issuer, subject): a port-derived issuer would turn the
+  // same fake user into another identity on the next run against a kept database.
+  it('keeps its issuer whatever the port, and takes another one as an option', async () => {
+    const other = await FakeGoogle.start();
+    const custom = await FakeGoogle.start({ issuer: 'https://accounts.example.test/' });
+    try {
+      expect(other.url).not.toBe(google.url);
+      expect(other.issuer).toBe(google.issuer);
+      const minted = decodeJwt(await other.mintIdToken());
+      expect(minted.iss).toBe(FAKE_GOOGLE_ISSUER);
+      expect(custom.issuer).toBe('https://accounts.example.test/');
+      expect(decodeJwt(await custom.mintIdToken()).iss).toBe('https://accounts.example.test/');
+      expect(((await (await fetch(custom.endpoints.discovery)).json()) as { issuer: string }).issuer).toBe('https://accounts.example.test/');
+    } finally {
+      await Promise.all([other.stop(), custom.stop()]);
+    }
+  });
+
+  it("gives the module's provider options: its client, its issuer, every endpoint and discovery", () => {
+    expect(google.providerOptions()).toEqual({
+      clientId: 'fake-google-client',
+      clientSecret: 'fake-google-secret',
+      issuer: FAKE_GOOGLE_ISSUER,
+      authorizationURL: `${google.url}/authorize`,
+      tokenURL: `${google.url}/token`,
+      userInfoURL: `${google.url}/userinfo`,
+      jwksURL: `${google.url}/jwks`,
+      discoveryURL: `${google.url}/.well-known/openid-configuration`,
+    });
   });
 
   it('runs authorize → token → userinfo with PKCE, and the ID token verifies against the JWKS', async () => {

@@ -8,6 +8,7 @@ import { FakeIdpServer, randomToken, type CodeRejection, type FakeIdpContext, ty
 import type {
   FakeClaimsPatch,
   FakeGoogleEndpoints,
+  FakeGoogleProviderOptions,
   FakeGoogleScenario,
   FakeGoogleStartOptions,
   FakeGoogleUser,
@@ -16,6 +17,15 @@ import type {
 } from './fake-idp.types';
 import { googleUsers } from './fake-idp.users';
 import { isValidS256Challenge } from './pkce';
+
+/**
+ * Default issuer of {@link FakeGoogle}. Fixed rather than the fake's URL: an app records each
+ * identity with its issuer, and a port-derived issuer would make the same fake user a different
+ * identity (`identity_in_use`) on the next run against a kept database. The `.test` domain
+ * (RFC 2606) never resolves: nothing should fetch from the issuer.
+ * @publicApi
+ */
+export const FAKE_GOOGLE_ISSUER = 'https://fake-google.test';
 
 /** Google's answer is 3599 s for a one-hour token. */
 const ACCESS_TOKEN_TTL_SEC = 3599;
@@ -71,12 +81,15 @@ export class FakeGoogle extends FakeIdpServer<FakeGoogleUser, FakeGoogleScenario
   /** @internal */ protected readonly providerName = 'Fake Google';
   /** @internal */ protected readonly authorizePath = '/authorize';
 
+  /** The issuer identifier (discovery `issuer`, ID-token `iss`); never derived from the port. */
+  readonly issuer: string;
+
   private keys!: FakeKeySet;
-  private issuerValue = '';
   private readonly refreshTokens = new Map<string, { user: FakeGoogleUser; scope: string }>();
 
   private constructor(options: FakeGoogleStartOptions) {
     super(options, { clientId: 'fake-google-client', clientSecret: 'fake-google-secret', codeTtlSec: 60 });
+    this.issuer = options.issuer ?? FAKE_GOOGLE_ISSUER;
   }
 
   /**
@@ -88,13 +101,27 @@ export class FakeGoogle extends FakeIdpServer<FakeGoogleUser, FakeGoogleScenario
     const fake = new FakeGoogle(options);
     fake.keys = await FakeKeySet.create();
     await fake.listen(options.port ?? 0);
-    fake.issuerValue = options.issuer ?? fake.url;
     return fake;
   }
 
-  /** The issuer identifier (discovery `issuer`, ID-token `iss`). */
-  get issuer(): string {
-    return this.issuerValue;
+  /**
+   * `providers.google` of `AuthModule` for this fake: client, issuer and every endpoint, discovery
+   * included (the module's default discovery URL derives from the issuer, which is not where the
+   * fake listens).
+   * @example AuthModule.forRoot({ appUrl, tokens, providers: { google: google.providerOptions() } })
+   */
+  providerOptions(): FakeGoogleProviderOptions {
+    const e = this.endpoints;
+    return {
+      clientId: this.clientId,
+      clientSecret: this.clientSecret,
+      issuer: this.issuer,
+      authorizationURL: e.authorization,
+      tokenURL: e.token,
+      userInfoURL: e.userinfo,
+      jwksURL: e.jwks,
+      discoveryURL: e.discovery,
+    };
   }
 
   /** Absolute URLs of the endpoints. */

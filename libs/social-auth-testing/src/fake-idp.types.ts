@@ -56,7 +56,12 @@ export interface FakeGoogleStartOptions extends FakeIdpStartOptions {
   /**
    * The issuer identifier put in discovery, in ID tokens and (with `scenario.issParameter`) on
    * the authorization response. Used verbatim: a trailing slash stays.
-   * @default the fake's own base URL, e.g. 'http://127.0.0.1:53127' (no trailing slash)
+   *
+   * It does not depend on the port, so identities an app recorded in one run (keyed on
+   * provider, issuer and subject) still match in the next run against the same database. It is
+   * not a URL of the fake: point the module at `endpoints.discovery` (as
+   * {@link FakeGoogle.providerOptions} does) instead of deriving discovery from the issuer.
+   * @default FAKE_GOOGLE_ISSUER ('https://fake-google.test')
    */
   issuer?: string;
 }
@@ -65,7 +70,62 @@ export interface FakeGoogleStartOptions extends FakeIdpStartOptions {
  * Options of {@link FakeGitHub.start}.
  * @publicApi
  */
-export type FakeGitHubStartOptions = FakeIdpStartOptions;
+export interface FakeGitHubStartOptions extends FakeIdpStartOptions {
+  /**
+   * The issuer an app should record GitHub identities with (`providers.github.issuer` of the
+   * module, as {@link FakeGitHub.providerOptions} sets it). GitHub's protocol has no issuer, so
+   * the fake never sends it; it only has to stay the same from one run to the next, whatever the
+   * port.
+   * @default FAKE_GITHUB_ISSUER ('https://fake-github.test')
+   */
+  issuer?: string;
+}
+
+/**
+ * The `providers.google` options of `AuthModule` (`@nest-social-auth/core`) that point the module
+ * at a {@link FakeGoogle}: every endpoint explicit, discovery included, and the fake's issuer.
+ * Spread it to add module-only options: `{ ...google.providerOptions(), trustEmail: true }`.
+ * @publicApi
+ */
+export interface FakeGoogleProviderOptions {
+  /** The fake's client id. */
+  clientId: string;
+  /** The fake's client secret. */
+  clientSecret: string;
+  /** The fake's issuer (port-independent by default). */
+  issuer: string;
+  /** `endpoints.authorization` */
+  authorizationURL: string;
+  /** `endpoints.token` */
+  tokenURL: string;
+  /** `endpoints.userinfo` */
+  userInfoURL: string;
+  /** `endpoints.jwks` */
+  jwksURL: string;
+  /** `endpoints.discovery` (the issuer is not where the fake listens). */
+  discoveryURL: string;
+}
+
+/**
+ * The `providers.github` options of `AuthModule` (`@nest-social-auth/core`) that point the module
+ * at a {@link FakeGitHub}, with the fake's port-independent issuer.
+ * Spread it to add module-only options: `{ ...github.providerOptions(), trustEmail: true }`.
+ * @publicApi
+ */
+export interface FakeGitHubProviderOptions {
+  /** The fake's client id. */
+  clientId: string;
+  /** The fake's client secret. */
+  clientSecret: string;
+  /** The fake's issuer: what the module records GitHub identities with. */
+  issuer: string;
+  /** `endpoints.authorization` */
+  authorizationURL: string;
+  /** `endpoints.token` */
+  tokenURL: string;
+  /** `endpoints.api` */
+  apiURL: string;
+}
 
 /**
  * Query or form parameters as received: a parameter sent more than once becomes an array.

@@ -3,8 +3,8 @@
  * identity providers with request logs, scripted users and per-test scenario knobs.
  * @packageDocumentation
  */
-export { FakeGoogle, type FakeMintIdTokenOptions } from './fake-google.server';
-export { FakeGitHub } from './fake-github.server';
+export { FAKE_GOOGLE_ISSUER, FakeGoogle, type FakeMintIdTokenOptions } from './fake-google.server';
+export { FAKE_GITHUB_ISSUER, FakeGitHub } from './fake-github.server';
 export { FakeIdpServer } from './fake-idp.server';
 export { googleUsers, githubUsers, type FakeUserFactory } from './fake-idp.users';
 export { createPkcePair, isValidCodeVerifier, isValidS256Challenge, s256Challenge, verifyS256 } from './pkce';
@@ -14,10 +14,12 @@ export type {
   FakeEndpointBehavior,
   FakeGitHubEmail,
   FakeGitHubEndpoints,
+  FakeGitHubProviderOptions,
   FakeGitHubScenario,
   FakeGitHubStartOptions,
   FakeGitHubUser,
   FakeGoogleEndpoints,
+  FakeGoogleProviderOptions,
   FakeGoogleScenario,
   FakeGoogleStartOptions,
   FakeGoogleUser,

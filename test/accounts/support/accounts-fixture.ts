@@ -30,6 +30,8 @@ export async function startAccountsApp(env: Record<string, string | undefined> =
       GOOGLE_TOKEN_URL: google.endpoints.token,
       GOOGLE_USERINFO_URL: google.endpoints.userinfo,
       GOOGLE_JWKS_URL: google.endpoints.jwks,
+      // The fake's issuer is not where it listens: discovery is read from the fake itself.
+      GOOGLE_DISCOVERY_URL: google.endpoints.discovery,
       GITHUB_CLIENT_ID: 'fake-github-client',
       GITHUB_CLIENT_SECRET: 'fake-github-secret',
       GITHUB_AUTHORIZATION_URL: github.endpoints.authorization,

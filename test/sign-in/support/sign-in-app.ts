@@ -35,21 +35,28 @@ export interface RowCounts {
 /** These files run hundreds of flows from one address; the throttling suite tests the limits. */
 const GENEROUS_RATE_LIMITS = { AUTH_RATE_LIMIT_START: '100000', AUTH_RATE_LIMIT_CALLBACK: '100000', AUTH_RATE_LIMIT_REFRESH: '100000' };
 
-/** The environment that points the demo at the fakes. */
+/**
+ * The environment that points the demo at the fakes: their `providerOptions()` as demo variables,
+ * so the issuers are the fakes' port-independent ones and discovery is read where the fake serves it.
+ */
 export function fakeProviderEnv(google: FakeGoogle, github: FakeGitHub): Record<string, string> {
+  const g = google.providerOptions();
+  const h = github.providerOptions();
   return {
-    GOOGLE_CLIENT_ID: google.clientId,
-    GOOGLE_CLIENT_SECRET: google.clientSecret,
-    GOOGLE_ISSUER: google.issuer,
-    GOOGLE_AUTHORIZATION_URL: google.endpoints.authorization,
-    GOOGLE_TOKEN_URL: google.endpoints.token,
-    GOOGLE_USERINFO_URL: google.endpoints.userinfo,
-    GOOGLE_JWKS_URL: google.endpoints.jwks,
-    GITHUB_CLIENT_ID: github.clientId,
-    GITHUB_CLIENT_SECRET: github.clientSecret,
-    GITHUB_AUTHORIZATION_URL: github.endpoints.authorization,
-    GITHUB_TOKEN_URL: github.endpoints.token,
-    GITHUB_API_URL: github.endpoints.api,
+    GOOGLE_CLIENT_ID: g.clientId,
+    GOOGLE_CLIENT_SECRET: g.clientSecret,
+    GOOGLE_ISSUER: g.issuer,
+    GOOGLE_AUTHORIZATION_URL: g.authorizationURL,
+    GOOGLE_TOKEN_URL: g.tokenURL,
+    GOOGLE_USERINFO_URL: g.userInfoURL,
+    GOOGLE_JWKS_URL: g.jwksURL,
+    GOOGLE_DISCOVERY_URL: g.discoveryURL,
+    GITHUB_CLIENT_ID: h.clientId,
+    GITHUB_CLIENT_SECRET: h.clientSecret,
+    GITHUB_AUTHORIZATION_URL: h.authorizationURL,
+    GITHUB_TOKEN_URL: h.tokenURL,
+    GITHUB_API_URL: h.apiURL,
+    GITHUB_ISSUER: h.issuer,
   };
 }
 
