@@ -10,8 +10,10 @@ const common = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(jose|oidc-provider)/)'],
   moduleNameMapper: {
-    '^@nest-social-auth/core(|/.*)$': '<rootDir>/libs/social-auth/src$1',
-    '^@nest-social-auth/testing(|/.*)$': '<rootDir>/libs/social-auth-testing/src$1',
+    // The packages' entry points, as their package.json `exports` name them (no deep imports).
+    '^@nest-social-auth/core$': '<rootDir>/libs/social-auth/src',
+    '^@nest-social-auth/core/openapi$': '<rootDir>/libs/social-auth/src/openapi',
+    '^@nest-social-auth/testing$': '<rootDir>/libs/social-auth-testing/src',
   },
 };
 

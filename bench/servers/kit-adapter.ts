@@ -8,7 +8,7 @@ import { JwtService } from '@nestjs/jwt';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { SessionService } from '@nest-social-auth/core';
-import { AccountLinkingService } from '@nest-social-auth/core/linking/account-linking.service';
+import { AccountLinkingService } from '@nest-social-auth/core';
 
 export interface OpenedSessions {
   /** The kit's access tokens, one per session. */

@@ -3,7 +3,7 @@ import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-hos
 import { JwtService } from '@nestjs/jwt';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { AccessTokenService, AuthCookies, AuthSession, AuthUserStore, Clock, JwtAuthGuard, ResolvedAuthOptions, SessionService, resolveAuthOptions } from '@nest-social-auth/core';
-import type { AuthDatabase } from '@nest-social-auth/core/database/auth-database';
+import type { AuthDatabase } from '@nest-social-auth/core';
 import { median } from '../lib/stats';
 
 export interface MicroRow {

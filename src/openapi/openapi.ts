@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { addAuthSecuritySchemes, authCookieNames, AUTH_OPTIONS, describeAuthRoutes, type ResolvedAuthOptions } from '@nest-social-auth/core';
+import { authCookieNames, AUTH_OPTIONS, type ResolvedAuthOptions } from '@nest-social-auth/core';
+import { addAuthSecuritySchemes, describeAuthRoutes } from '@nest-social-auth/core/openapi';
 
 /** Where the demo serves its API description: the UI at `/docs`, the JSON at `/docs-json`. */
 export const OPENAPI_PATHS = { ui: 'docs', json: 'docs-json' } as const;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JWK } from 'jose';
+import type { JWK } from './fake-idp.keys';
 
 import type { ConsentPageInput } from './consent-page';
 import { applyPatch, duplicatedParams, param, parseRedirectUri } from './fake-idp.http';

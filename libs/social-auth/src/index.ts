@@ -1,5 +1,7 @@
 // The public API of @nest-social-auth/core. Internals (codecs, policies' helpers, internal constants)
-// are deliberately not exported.
+// are deliberately not exported. Everything here loads with the required peers only: optional
+// integrations have their own entry point (`@nest-social-auth/core/openapi` needs @nestjs/swagger)
+// or are looked up at start-up (@nestjs/event-emitter), never imported from this file.
 export { AuthModule } from './auth.module';
 export type { AuthModuleExtras } from './auth.module-definition';
 export {
@@ -19,6 +21,7 @@ export {
 export type { ResolvedAuthOptions } from './auth.options';
 export { OIDC_ID_TOKEN_ALGORITHMS, OidcProviderOptions, RESERVED_PROVIDER_IDS } from './identity-providers/oidc/oidc.options';
 export type { ResolvedOidcProviderOptions } from './identity-providers/oidc/oidc.options';
+export { AuthDatabase } from './database/auth-database';
 export { AUTH_MODULE_OPTIONS, AUTH_OPTIONS, BUILT_IN_PROVIDERS, IS_PUBLIC_KEY } from './auth.constants';
 export type { BuiltInProviderId } from './auth.constants';
 export { CurrentUser, InjectAuthOptions, Public } from './decorators';
@@ -81,15 +84,3 @@ export { TypeOrmSingleUseStore } from './transaction/typeorm-single-use.store';
 export { IdentityProviderRegistry } from './identity-providers/identity-provider.registry';
 export type { SignInProvider } from './identity-providers/identity-provider.registry';
 export type { RedisSetNxClient } from './transaction/redis-single-use.store';
-export { AUTH_OPENAPI_SECURITY, AUTH_OPENAPI_TAG, addAuthSecuritySchemes, describeAuthRoutes } from './openapi/auth-openapi';
-export {
-  AccessTokenAnswerSchema,
-  AccountSchema,
-  AuthErrorBodySchema,
-  JwksSchema,
-  LinkedIdentitySchema,
-  LoginCodeExchangeBodySchema,
-  RefreshTokenBodySchema,
-  SessionSchema,
-  SignInProviderSchema,
-} from './openapi/auth-openapi.schemas';

@@ -1,5 +1,5 @@
-import { Injectable, Logger, Optional } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import { Injectable, Logger, OnModuleInit, Type } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { AuthDatabase } from '../database/auth-database';
@@ -10,8 +10,10 @@ import { AuthEvent, AuthEventContext, SignInFailedEvent } from './auth.events';
 
 /**
  * Publishes the module's domain events: to `EventEmitter2` when the host registered
- * `EventEmitterModule.forRoot()` (optional, so hosts without it still work), and to the
- * `auth_audit_events` table when `linking.audit` is on.
+ * `EventEmitterModule.forRoot()`, and to the `auth_audit_events` table when `linking.audit` is on.
+ *
+ * `@nestjs/event-emitter` is an optional peer: it is looked up once at start-up and never
+ * imported at load time, so requiring the module works in an app that has not installed it.
  *
  * Invariants:
  * - Events are published after the transaction they describe has committed, so no listener or
@@ -25,14 +27,39 @@ import { AuthEvent, AuthEventContext, SignInFailedEvent } from './auth.events';
  * @publicApi
  */
 @Injectable()
-export class AuthEvents {
+export class AuthEvents implements OnModuleInit {
   private readonly logger = new Logger('AuthEvents');
+  private emitter: EventSink | undefined;
 
   constructor(
     private readonly db: AuthDatabase,
     @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
-    @Optional() private readonly emitter?: EventEmitter2,
+    private readonly moduleRef: ModuleRef,
   ) {}
+
+  /** Finds the host's `EventEmitter2`, if it installed `@nestjs/event-emitter` and registered its module. */
+  onModuleInit(): void {
+    this.emitter = this.findEventEmitter();
+  }
+
+  private findEventEmitter(): EventSink | undefined {
+    let token: Type;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      token = (require('@nestjs/event-emitter') as { EventEmitter2: Type }).EventEmitter2;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND') {
+        this.logger.warn(`@nestjs/event-emitter is installed but could not be loaded (${describe(error)}); auth events reach no listener`);
+      }
+      return undefined;
+    }
+    try {
+      return this.moduleRef.get<EventSink>(token, { strict: false });
+    } catch {
+      // Installed but EventEmitterModule.forRoot() not registered: there are no listeners.
+      return undefined;
+    }
+  }
 
   /**
    * Reports a refused sign-in or connect. The OAuth callback calls this for every failure it
@@ -96,4 +123,9 @@ function clip(value: string | null | undefined, max: number): string | null {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.constructor.name : typeof error;
+}
+
+/** The part of `EventEmitter2` the module uses. */
+interface EventSink {
+  emit(event: string, payload: unknown): unknown;
 }
