@@ -1,7 +1,6 @@
 import { INestApplication, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import cookieParser from 'cookie-parser';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AuthModule } from '@nest-social-auth/core';
@@ -66,7 +65,6 @@ describe('a rerun against a kept database signs the same fake users into the sam
       class HostModule {}
       const moduleRef = await Test.createTestingModule({ imports: [HostModule] }).compile();
       app = moduleRef.createNestApplication({ logger: ['error'] });
-      app.use(cookieParser());
       await app.init();
       const started = app;
       return {
