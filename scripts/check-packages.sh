@@ -88,7 +88,7 @@ for major in 11 12; do
   fi
   grep -E '^npm (warn|WARN)' "$WORK/install-$major.log" | grep -v -E 'deprecated|EBADENGINE' | head -n 10 || true
   check "Nest $major: npm ls (every peer range satisfied)" bash -c "cd '$APP' && npm ls --all"
-  echo "   installed: $(cd "$APP" && node -p "['@nestjs/core','@nestjs/typeorm','@nestjs/throttler','typeorm','class-validator','jose'].map(n=>{try{return n+' '+require(n+'/package.json').version}catch{return n+' -'}}).join(', ')")"
+  echo "   installed: $(cd "$APP" && node -p "['@nestjs/core','@nestjs/typeorm','@nestjs/throttler','typeorm','class-validator','jose'].map(n=>{try{return n+' '+JSON.parse(require('fs').readFileSync('node_modules/'+n+'/package.json','utf8')).version}catch{return n+' -'}}).join(', ')")"
   case "$(cd "$APP" && node -p "require('@nestjs/core/package.json').version")" in
     "$major".*) pass "Nest $major: @nestjs/core is $major.x" ;;
     *) fail "Nest $major: @nestjs/core is $major.x" ;;
