@@ -21,12 +21,18 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** How a test app is set up beyond the demo's own bootstrap. */
+export interface TestAppSetup {
+  /** Runs after the demo's `configureApp` and before `listen` (e.g. `app.setGlobalPrefix('api')`). */
+  beforeListen?: (app: INestApplication) => void;
+}
+
 /**
  * Boots the real demo app (same module, same bootstrap as `npm start`) on a fresh database, with
  * environment variables as the demo reads them. It listens on a random loopback port and
  * APP_URL points at it, so OAuth redirects come back to this app.
  */
-export async function createTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+export async function createTestApp(env: Record<string, string | undefined> = {}, setup: TestAppSetup = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   try {
     // A port reserved and released can be handed to something else that listens on port 0 before
@@ -52,6 +58,7 @@ export async function createTestApp(env: Record<string, string | undefined> = {}
       const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
       const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
       configureApp(app, config);
+      setup.beforeListen?.(app);
       try {
         await app.listen(config.port, '127.0.0.1');
       } catch (error) {

@@ -5,6 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AUTH_MODULE_OPTIONS, AUTH_OPTIONS } from './auth.constants';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './auth.module-definition';
 import { AuthModuleOptions, ResolvedAuthOptions, resolveAuthOptions } from './auth.options';
+import { AuthPaths } from './controllers/auth-paths';
 import { AccountController } from './controllers/account.controller';
 import { JwksController } from './controllers/jwks.controller';
 import { OAuthController } from './controllers/oauth.controller';
@@ -50,6 +51,7 @@ const ROUTE_PREFIX_PROVIDER: Provider = {
 const CORE_PROVIDERS: Provider[] = [
   { provide: AUTH_OPTIONS, inject: [AUTH_MODULE_OPTIONS], useFactory: (raw: AuthModuleOptions) => resolveAuthOptions(raw) },
   AuthDatabase,
+  AuthPaths,
   Clock,
   AccessTokenService,
   SessionService,

@@ -1,7 +1,7 @@
 import { FakeGitHub, FakeGoogle } from '@nest-social-auth/testing';
 import { DataSource } from 'typeorm';
 import { OAuthDriver } from '../../support/oauth-driver';
-import { createTestApp, TestApp } from '../../support/test-app';
+import { createTestApp, TestApp, TestAppSetup } from '../../support/test-app';
 import type { LogCapture } from './log-capture';
 
 /** The demo app wired to fresh fake Google and GitHub providers. */
@@ -9,8 +9,8 @@ export interface SignInApp {
   t: TestApp;
   google: FakeGoogle;
   github: FakeGitHub;
-  /** A new browser (empty cookie jar). */
-  browser(): OAuthDriver;
+  /** A new browser (empty cookie jar); `prefix` is where it finds the auth routes (default `/auth`). */
+  browser(options?: { prefix?: string }): OAuthDriver;
   /** Row counts of the tables a sign-in writes. */
   rows(): Promise<RowCounts>;
   /**
@@ -61,12 +61,12 @@ export function fakeProviderEnv(google: FakeGoogle, github: FakeGitHub): Record<
 }
 
 /** Starts both fakes and the demo app pointed at them. One per test file; `reset()` between tests. */
-export async function startSignInApp(env: Record<string, string> = {}): Promise<SignInApp> {
+export async function startSignInApp(env: Record<string, string> = {}, setup: TestAppSetup = {}): Promise<SignInApp> {
   const google = await FakeGoogle.start();
   const github = await FakeGitHub.start();
   let t: TestApp;
   try {
-    t = await createTestApp({ ...fakeProviderEnv(google, github), ...GENEROUS_RATE_LIMITS, ...env });
+    t = await createTestApp({ ...fakeProviderEnv(google, github), ...GENEROUS_RATE_LIMITS, ...env }, setup);
   } catch (error) {
     await Promise.all([google.stop(), github.stop()]);
     throw error;
@@ -105,8 +105,8 @@ export async function startSignInApp(env: Record<string, string> = {}): Promise<
     t,
     google,
     github,
-    browser: () => {
-      const b = new OAuthDriver(t.url);
+    browser: (options = {}) => {
+      const b = new OAuthDriver(t.url, options);
       browsers.push(b);
       return b;
     },
@@ -133,11 +133,11 @@ export async function startSignInApp(env: Record<string, string> = {}): Promise<
  * log lines are captured from start to close. Returns a getter for the running app: read it inside
  * tests and hooks, not while `describe` runs.
  */
-export function useSignInApp(options: { env?: Record<string, string>; logs?: LogCapture } = {}): () => SignInApp {
+export function useSignInApp(options: { env?: Record<string, string>; logs?: LogCapture; setup?: TestAppSetup } = {}): () => SignInApp {
   let app: SignInApp | undefined;
   beforeAll(async () => {
     options.logs?.start();
-    app = await startSignInApp(options.env);
+    app = await startSignInApp(options.env, options.setup);
     options.logs?.verboseNestLogger();
   });
   afterEach(() => {

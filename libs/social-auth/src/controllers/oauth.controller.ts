@@ -1,4 +1,4 @@
-import { All, Controller, Get, Param, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param, Req, RequestMapping, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Public } from '../decorators/public.decorator';
 import { AuthError } from '../errors/auth.error';
@@ -6,6 +6,7 @@ import { AuthRateLimited } from '../guards/auth-throttler.guard';
 import { JwtAuthGuard } from '../guards/jwt-auth.guard';
 import { IdentityProviderRegistry, SignInProvider } from '../identity-providers/identity-provider.registry';
 import type { AuthenticatedUser } from '../tokens/authenticated-user';
+import { AUTH_ROUTES } from './auth-paths';
 import { OAuthFlowService } from './oauth-flow.service';
 
 /**
@@ -39,7 +40,7 @@ export class OAuthController {
 
   @AuthRateLimited('start')
   @Public()
-  @Get(':provider')
+  @RequestMapping(AUTH_ROUTES.start)
   start(@Param('provider') provider: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     return this.flow.start(provider, req, res, { kind: 'login' });
   }
@@ -56,7 +57,7 @@ export class OAuthController {
 
   @AuthRateLimited('callback')
   @Public()
-  @All(':provider/callback')
+  @RequestMapping(AUTH_ROUTES.callback)
   callback(@Param('provider') provider: string, @Req() req: Request, @Res() res: Response): Promise<void> | void {
     // A callback is a top-level GET redirect; anything else (form_post, POST replays, HEAD) is
     // refused before the transaction is read or anything is sent to a provider.

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, Res, UseFilters, ValidationPipe } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, RequestMapping, Res, UseFilters, ValidationPipe } from '@nestjs/common';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import type { Request, Response } from 'express';
 import type { ResolvedAuthOptions } from '../auth.options';
@@ -14,6 +14,7 @@ import { AuthCookies } from '../tokens/auth-cookies';
 import type { AuthenticatedUser } from '../tokens/authenticated-user';
 import { SessionService } from '../tokens/session.service';
 import type { SessionContext, SessionSummary } from '../tokens/session.types';
+import { AUTH_ROUTES } from './auth-paths';
 
 /** Body of `POST /auth/refresh` and `POST /auth/logout` for clients that keep the refresh token themselves (native apps). @publicApi */
 export class RefreshTokenBody {
@@ -64,7 +65,7 @@ export class SessionController {
   /** Rotates the refresh token from the refresh cookie, or from `{ refreshToken }` in a JSON body. */
   @AuthRateLimited('refresh')
   @Public()
-  @Post('refresh')
+  @RequestMapping(AUTH_ROUTES.refresh)
   @HttpCode(200)
   async refresh(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Body(BODY) body: RefreshTokenBody = {}): Promise<RefreshAnswer> {
     noStore(res);
@@ -91,7 +92,7 @@ export class SessionController {
    * refresh cookie or body token. Clears the cookies. 401 when no credential names a live session.
    */
   @Public()
-  @Post('logout')
+  @RequestMapping(AUTH_ROUTES.logout)
   @HttpCode(204)
   async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Body(BODY) body: RefreshTokenBody = {}): Promise<void> {
     noStore(res);

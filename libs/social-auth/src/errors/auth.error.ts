@@ -47,3 +47,16 @@ export class InvalidAuthOptionsError extends Error {
     this.name = 'InvalidAuthOptionsError';
   }
 }
+
+/**
+ * Thrown at boot when the app around the module cannot run it: the module's tables are missing,
+ * `AuthModule` is imported twice, the HTTP platform is not supported, or its routes are served
+ * where its cookies cannot follow them. The message says what to change.
+ * @publicApi
+ */
+export class AuthSetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuthSetupError';
+  }
+}

@@ -1,3 +1,3 @@
 export { AUTH_ERROR_CODES, AuthErrorCode, isAuthErrorCode } from './auth-error-codes';
-export { AuthError, InvalidAuthOptionsError } from './auth.error';
+export { AuthError, AuthSetupError, InvalidAuthOptionsError } from './auth.error';
 export { AuthErrorFilter } from './auth-error.filter';

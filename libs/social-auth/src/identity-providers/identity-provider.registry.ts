@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { ResolvedAuthOptions } from '../auth.options';
+import { AuthPaths } from '../controllers/auth-paths';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthError } from '../errors/auth.error';
 import { ProviderHttpClient } from '../http/provider-http.client';
@@ -20,52 +21,46 @@ export interface SignInProvider {
   id: string;
   /** Human name for a "Sign in with …" button. */
   name: string;
-  /** Path that starts the sign-in (`/auth/google`); add `?returnTo=/path` to land somewhere. */
+  /** Path that starts the sign-in (`/auth/google`, `/api/auth/google` under a global prefix); add `?returnTo=/path` to land somewhere. */
   loginUrl: string;
 }
 
 /**
  * The enabled identity providers (a provider is enabled when its options block is present),
- * built once at start-up.
+ * built at start-up once the routes are registered, so their callback URLs follow where the
+ * callback route is served (a global prefix set after `NestFactory.create` included).
  *
  * Invariant (threat model G3): each strategy's callback URL is absolute and built from `appUrl`
- * (`${appUrl}/${routePrefix}/${provider}/callback`), never from request headers, so `Host` or
- * `X-Forwarded-Host` cannot steer the `redirect_uri`.
+ * and the served route (`${appUrl}/${routePrefix}/${provider}/callback` without a global
+ * prefix; see `AuthPaths`), never from request headers, so `Host` or `X-Forwarded-Host` cannot
+ * steer the `redirect_uri`.
  * @publicApi
  */
 @Injectable()
-export class IdentityProviderRegistry {
-  private readonly providers = new Map<string, OAuthIdentityProvider>();
+export class IdentityProviderRegistry implements OnModuleInit {
+  private built?: Map<string, OAuthIdentityProvider>;
 
   constructor(
     @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
-    transactions: OAuthTransactionService,
-    http: ProviderHttpClient,
-    clock: Clock,
-  ) {
-    const { google, github } = options.providers;
-    if (google) {
-      const store = new TransactionStateStore('google', transactions);
-      this.providers.set('google', new GoogleIdentityProvider(google, { callbackURL: this.callbackUrl('google'), store, http, clock }));
-    }
-    if (github) {
-      const store = new TransactionStateStore('github', transactions);
-      this.providers.set('github', new GithubIdentityProvider(github, { callbackURL: this.callbackUrl('github'), store, http }));
-    }
-    for (const oidc of options.providers.oidc ?? []) {
-      const store = new TransactionStateStore(oidc.id, transactions);
-      this.providers.set(oidc.id, new OidcIdentityProvider(oidc, { callbackURL: this.callbackUrl(oidc.id), store, http, clock, production: options.production }));
-    }
+    private readonly transactions: OAuthTransactionService,
+    private readonly http: ProviderHttpClient,
+    private readonly clock: Clock,
+    private readonly paths: AuthPaths,
+  ) {}
+
+  /** Routes are registered by now: the strategies get the callback URLs the app really serves. */
+  onModuleInit(): void {
+    this.built = this.build();
   }
 
   /** The enabled providers, for "Sign in with …" buttons. */
   list(): SignInProvider[] {
-    return [...this.providers.values()].map((p) => ({ id: p.id, name: p.name, loginUrl: `/${this.options.routePrefix}/${p.id}` }));
+    return [...this.providers.values()].map((p) => ({ id: p.id, name: p.name, loginUrl: this.paths.loginPath(p.id) }));
   }
 
   /** The absolute callback URL registered with the provider. */
   callbackUrl(provider: string): string {
-    return `${this.options.appUrl}/${this.options.routePrefix}/${provider}/callback`;
+    return this.paths.callbackUrl(provider);
   }
 
   /**
@@ -76,5 +71,29 @@ export class IdentityProviderRegistry {
     const provider = typeof id === 'string' ? this.providers.get(id) : undefined;
     if (!provider) throw new AuthError('unknown_provider');
     return provider;
+  }
+
+  /** Before `onModuleInit` (used outside an initialised app) built on first use; replaced at init. */
+  private get providers(): Map<string, OAuthIdentityProvider> {
+    return (this.built ??= this.build());
+  }
+
+  private build(): Map<string, OAuthIdentityProvider> {
+    const { options, transactions, http, clock } = this;
+    const providers = new Map<string, OAuthIdentityProvider>();
+    const { google, github } = options.providers;
+    if (google) {
+      const store = new TransactionStateStore('google', transactions);
+      providers.set('google', new GoogleIdentityProvider(google, { callbackURL: this.callbackUrl('google'), store, http, clock }));
+    }
+    if (github) {
+      const store = new TransactionStateStore('github', transactions);
+      providers.set('github', new GithubIdentityProvider(github, { callbackURL: this.callbackUrl('github'), store, http }));
+    }
+    for (const oidc of options.providers.oidc ?? []) {
+      const store = new TransactionStateStore(oidc.id, transactions);
+      providers.set(oidc.id, new OidcIdentityProvider(oidc, { callbackURL: this.callbackUrl(oidc.id), store, http, clock, production: options.production }));
+    }
+    return providers;
   }
 }

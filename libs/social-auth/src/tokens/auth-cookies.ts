@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { CookieOptions as ExpressCookieOptions, Request, Response } from 'express';
 import type { ResolvedAuthOptions } from '../auth.options';
+import { AuthPaths } from '../controllers/auth-paths';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { Clock } from './clock';
 import { AuthCookieNames, authCookieNames } from './cookie-names';
@@ -16,7 +17,8 @@ export type CookieRead = { status: 'absent' } | { status: 'ambiguous' } | { stat
 
 /**
  * Writes and reads the session cookies: the access token (`Path=/`) and the refresh token
- * (`Path=/<routePrefix>`, so it only ever travels to the auth routes).
+ * (`Path=` where the auth routes are served, `/<routePrefix>` by default, so it only ever travels
+ * to them; see `refreshPath`).
  *
  * Invariants:
  * - Every cookie is `HttpOnly`, `SameSite=Lax`, host-only (no `Domain`), and `Secure` with the
@@ -35,6 +37,8 @@ export class AuthCookies {
   constructor(
     @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     private readonly clock: Clock,
+    // Built by hand (no Nest app), the routes are those of an app without a global prefix.
+    private readonly paths: AuthPaths = new AuthPaths(options),
   ) {
     this.names = authCookieNames(options);
   }
@@ -70,9 +74,13 @@ export class AuthCookies {
     return readCookie(req.headers.cookie, this.names[kind]);
   }
 
-  /** `/<routePrefix>`: the only path the refresh cookie is sent to. */
+  /**
+   * The only path the refresh cookie is sent to: where the refresh and logout routes are served,
+   * `appUrl`'s path and the app's global prefix included (`/auth` by default, `/api/auth` with
+   * `app.setGlobalPrefix('api')`).
+   */
   get refreshPath(): string {
-    return `/${this.options.routePrefix}`;
+    return this.paths.refreshCookiePath;
   }
 
   private base(path: string): ExpressCookieOptions {

@@ -4,9 +4,9 @@ import type { ResolvedAuthOptions } from '../auth.options';
 export interface AuthCookieNames {
   /** Access token; `Path=/`. */
   access: string;
-  /** Refresh token; `Path=/<routePrefix>` so it is only ever sent to the auth routes. */
+  /** Refresh token; `Path=` the auth routes' path (`/<routePrefix>` unless the app prefixes it) so it is only ever sent to them. */
   refresh: string;
-  /** The OAuth transaction (state, PKCE verifier, nonce); `Path=/<routePrefix>`, 10 minutes. */
+  /** The OAuth transaction (state, PKCE verifier, nonce); `Path=` the auth routes' path like the refresh cookie, 10 minutes. */
   transaction: string;
 }
 

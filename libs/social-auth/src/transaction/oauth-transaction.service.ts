@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import type { ResolvedAuthOptions } from '../auth.options';
+import { AuthPaths } from '../controllers/auth-paths';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { readCookie } from '../tokens/auth-cookies';
 import { Clock } from '../tokens/clock';
@@ -40,9 +41,11 @@ export type TransactionRead = { ok: true; transaction: OAuthTransaction } | { ok
  *
  * Invariants (threat model A1, A2, A4, H1):
  * - The cookie is `HttpOnly`, `SameSite=Lax` (it must survive the top-level redirect back from
- *   the provider), `Path=/<routePrefix>`, `Secure` with the `__Secure-` name whenever cookies are
- *   secure, and lives `transaction.ttl` seconds; the sealed payload also carries its expiry, so
- *   a kept cookie is refused after the TTL even if the browser did not drop it.
+ *   the provider), `Path=` the fixed part of the callback route's path as served
+ *   (`/<routePrefix>`, `/api/<routePrefix>` under a global prefix), `Secure` with the `__Secure-`
+ *   name whenever cookies are secure, and lives `transaction.ttl` seconds; the sealed payload
+ *   also carries its expiry, so a kept cookie is refused after the TTL even if the browser did
+ *   not drop it.
  * - It is single-use: the callback consumes the transaction id in the {@link SingleUseStore}
  *   before redeeming the code, so a replay is refused even on another instance.
  * - Nothing is stored server-side until the callback: pending flows cost no storage.
@@ -55,18 +58,16 @@ export type TransactionRead = { ok: true; transaction: OAuthTransaction } | { ok
 export class OAuthTransactionService {
   /** Name of the transaction cookie. */
   readonly cookieName: string;
-  /** `Path` of the transaction cookie: `/<routePrefix>`. */
-  readonly cookiePath: string;
   private readonly key: Buffer;
 
   constructor(
     @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     private readonly clock: Clock,
     @Inject(SingleUseStore) private readonly singleUse: SingleUseStore,
+    private readonly paths: AuthPaths,
   ) {
     this.key = deriveKey(options, TRANSACTION_KEY_PURPOSE);
     this.cookieName = authCookieNames(options).transaction;
-    this.cookiePath = `/${options.routePrefix}`;
   }
 
   /** Creates the transaction of a new authorization request and sets its cookie on `res`. */
@@ -114,6 +115,11 @@ export class OAuthTransactionService {
   /** Expires the transaction cookie (same name, path and attributes as when it was set). */
   clear(res: Response): void {
     res.cookie(this.cookieName, '', { ...this.cookieAttributes(), maxAge: 0 });
+  }
+
+  /** `Path` of the transaction cookie: the callback route's path up to `:provider`, as served (`/auth`, `/api/auth`). */
+  get cookiePath(): string {
+    return this.paths.transactionCookiePath;
   }
 
   private cookieAttributes() {
