@@ -25,7 +25,7 @@ export { AuthDatabase } from './database/auth-database';
 export { AUTH_MODULE_OPTIONS, AUTH_OPTIONS, BUILT_IN_PROVIDERS, IS_PUBLIC_KEY } from './auth.constants';
 export type { BuiltInProviderId } from './auth.constants';
 export { CurrentUser, InjectAuthOptions, Public } from './decorators';
-export { AUTH_ERROR_CODES, AuthError, AuthErrorFilter, InvalidAuthOptionsError, isAuthErrorCode } from './errors';
+export { AUTH_ERROR_CODES, AuthError, AuthErrorFilter, AuthSetupError, InvalidAuthOptionsError, isAuthErrorCode } from './errors';
 export type { AuthErrorCode } from './errors';
 export { AUTH_ENTITIES, AuditEvent, AuthSession, ExternalIdentity, RefreshToken, SingleUseMarker, UserAccount } from './entities';
 export { AUTH_MIGRATIONS } from './migrations';
