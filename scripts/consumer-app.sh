@@ -3,8 +3,9 @@
 # @nest-social-auth/testing, scaffolds a stock `nest new` (NestJS 11) app in a fresh directory
 # outside the repository, installs only the two tarballs and the peers of the core README's
 # Install section from the npm registry, adds the app's code (scripts/consumer-app/), then runs
-# the app's own `npm run build`, `npm test` and `npm run test:e2e` (stock Jest config) against a
-# fresh PostgreSQL database, and starts the built app once.
+# the app's own `npm run build`, `tsc --noEmit` (also with skipLibCheck off, for our .d.ts),
+# `npm test` and `npm run test:e2e` (stock Jest configs) against a fresh PostgreSQL database, and
+# starts the built app once (`node dist/main`).
 #
 #   bash scripts/consumer-app.sh                         # npm run pack, then everything
 #   bash scripts/consumer-app.sh --core a.tgz --testing b.tgz   # use these tarballs, no pack
@@ -12,12 +13,7 @@
 #   KEEP=1 bash scripts/consumer-app.sh                  # keep the app directory and the database
 #
 # Environment: CONSUMER_APP_PG_URL (default postgres://postgres@127.0.0.1:5432, a superuser that
-# may CREATE DATABASE), CONSUMER_APP_PEERS (overrides the peer list read from the core README),
-# CONSUMER_APP_WORKAROUNDS (space-separated, off by default: app-side workarounds for known package
-# problems, to see the later checks while a fix is pending; each one applied counts as a failure):
-#   optional-peers  npm i @nestjs/event-emitter@^3 @nestjs/swagger@^11 (required at load, not declared)
-#   nest11-peers    npm i @nestjs/config@^4 @nestjs/jwt@^11 @nestjs/passport@^11 (npm picks the ESM 12 line)
-#   jest-esm        let ts-jest (allowJs) transpile jose in node_modules for Jest (jose 6 is ESM only)
+# may CREATE DATABASE), CONSUMER_APP_PEERS (overrides the peer list read from the core README).
 # Needs node, npm (registry access), tar and psql. Exits non-zero when any check fails; the last
 # line is "consumer-app: N passed, N failed".
 #
@@ -34,8 +30,9 @@ PLATFORM=express
 CORE_TGZ=""
 TESTING_TGZ=""
 PG_URL=${CONSUMER_APP_PG_URL:-postgres://postgres@127.0.0.1:5432}
-# Peers to install next to the core tarball when its README has no Install section to read.
-DEFAULT_PEERS=("@nestjs/typeorm@^11" typeorm pg @nestjs/throttler @nestjs/config class-validator class-transformer)
+# Peers to install next to the core tarball when its README has no Install section to read (that
+# also counts as a failure): the README's list as of 0.1.0.
+DEFAULT_PEERS=("@nestjs/typeorm@^11" typeorm @nestjs/throttler pg "@nestjs/config@^4")
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
 
@@ -158,14 +155,19 @@ if [[ -z "$CORE_TGZ" ]]; then
   fi
 fi
 for tgz in "$CORE_TGZ" "$TESTING_TGZ"; do
-  name=$(tar -xOzf "$tgz" package/package.json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const p=JSON.parse(s);console.log(`${p.name}@${p.version}`)})')
-  files=$(tar -tzf "$tgz")
-  echo "$(basename "$tgz"): $name, $(grep -c . <<<"$files") files, $(du -k "$tgz" | cut -f1) KiB"
   case "$tgz" in "$CORE_TGZ") want=@nest-social-auth/core ;; *) want=@nest-social-auth/testing ;; esac
-  if [[ "${name%@*}" == "$want" ]] && grep -qx 'package/index.js' <<<"$files" && grep -qx 'package/index.d.ts' <<<"$files"; then
-    pass "$(basename "$tgz") is $want with index.js and index.d.ts"
+  files=$(tar -tzf "$tgz")
+  # name@version, then the files package.json names as main and types (relative to package/).
+  read -r name main types < <(tar -xOzf "$tgz" package/package.json | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const p = JSON.parse(s), norm = (f) => "package/" + String(f || "index.js").replace(/^\.\//, "");
+      console.log(`${p.name}@${p.version} ${norm(p.main)} ${norm(p.types || p.typings || String(p.main || "index.js").replace(/\.js$/, ".d.ts"))}`);
+    })')
+  echo "$(basename "$tgz"): $name, $(grep -c . <<<"$files") files, $(du -k "$tgz" | cut -f1) KiB"
+  if [[ "${name%@*}" == "$want" ]] && grep -qx "$main" <<<"$files" && grep -qx "$types" <<<"$files"; then
+    pass "$(basename "$tgz") is $want with its main (${main#package/}) and types (${types#package/})"
   else
-    fail "$(basename "$tgz") is $want with index.js and index.d.ts (name: $name)"
+    fail "$(basename "$tgz") is $want with its main and types (name: $name, main: ${main#package/}, types: ${types#package/})"
   fi
 done
 
@@ -176,23 +178,22 @@ if [[ -n "${CONSUMER_APP_PEERS:-}" ]]; then
   read -r -a PEERS <<<"$CONSUMER_APP_PEERS"
   PEER_SOURCE="CONSUMER_APP_PEERS"
 elif tar -tzf "$CORE_TGZ" package/README.md >/dev/null 2>&1; then
-  # The first `npm i …`/`npm install …` line of the "Install…" section that is not a dev install
-  # (-D: the testing kit's); our own packages come from the tarballs, optional extras from later lines
-  # are not installed.
+  # The `npm i …`/`npm install …` lines of the first code block of the "Install…" section, except
+  # the dev install (-D: the testing kit's); our own packages come from the tarballs.
   mapfile -t PEERS < <(tar -xOzf "$CORE_TGZ" package/README.md | awk '
-    /^#+ / { inside = ($0 ~ /^#+ +[Ii]nstall/) }
-    inside && /^(\$ )?npm (i|install|add) / {
+    /^#+ / && !code { inside = ($0 ~ /^#+ +[Ii]nstall/) }
+    inside && /^```/ { if (code) exit; code = 1; next }
+    inside && code && /^(\$ )?npm (i|install|add) / {
       sub(/#.*/, ""); sub(/^\$ /, "")
       if ($0 ~ / (-D|--save-dev)( |$)/) next
       for (i = 3; i <= NF; i++) if ($i !~ /^-/ && $i !~ /^@nest-social-auth\//) print $i
-      exit
     }')
   [[ ${#PEERS[@]} -gt 0 ]] && PEER_SOURCE="the core README's Install section"
 fi
 if [[ ${#PEERS[@]} -eq 0 ]]; then
   PEERS=("${DEFAULT_PEERS[@]}")
-  PEER_SOURCE="the script's default list (the core tarball has no README with an Install section)"
-  echo "note: $PEER_SOURCE"
+  PEER_SOURCE="the script's default list"
+  fail "the core tarball's README.md has an Install section with an npm i line (using $PEER_SOURCE)"
 fi
 echo "peers (from $PEER_SOURCE): ${PEERS[*]}"
 
@@ -228,19 +229,6 @@ install_platform() {
 }
 install_platform
 
-# Opt-in, clearly reported workarounds for package problems (see the header).
-WORKAROUNDS=" ${CONSUMER_APP_WORKAROUNDS:-} "
-workaround() { [[ "$WORKAROUNDS" == *" $1 "* ]]; }
-if workaround optional-peers; then
-  run_in_app "$LOGS/workaround-optional-peers.log" 600 npm install --no-audit --no-fund @nestjs/event-emitter@^3 @nestjs/swagger@^11 ||
-    { show "$LOGS/workaround-optional-peers.log"; }
-  fail "WORKAROUND optional-peers: installed @nestjs/event-emitter@^3 and @nestjs/swagger@^11, which the core's index.js requires though they are optional or undeclared"
-fi
-if workaround nest11-peers; then
-  run_in_app "$LOGS/workaround-nest11-peers.log" 600 npm install --no-audit --no-fund @nestjs/config@^4 @nestjs/jwt@^11 @nestjs/passport@^11 ||
-    { show "$LOGS/workaround-nest11-peers.log"; }
-  fail "WORKAROUND nest11-peers: pinned @nestjs/config@^4 @nestjs/jwt@^11 @nestjs/passport@^11 (npm had installed their ES-module 12 line)"
-fi
 # npm's warnings (peer conflicts, deprecated packages, engines), one line each.
 cat "$LOGS/install-scaffold.log" "$LOGS/install-core.log" "$LOGS/install-testing.log" | grep -E '^npm (warn|WARN)' | grep -v 'deprecated' | sort -u | head -n 20 || true
 
@@ -253,7 +241,7 @@ fi
 
 for pkg in @nest-social-auth/core @nest-social-auth/testing @nestjs/core @nestjs/common @nestjs/platform-express \
   @nestjs/typeorm @nestjs/config @nestjs/throttler @nestjs/jwt @nestjs/passport @nestjs/testing typeorm pg jose jest ts-jest typescript; do
-  v=$(cd "$APP" && node -p "require('./node_modules/$pkg/package.json').version" 2>/dev/null || echo "-")
+  v=$(cd "$APP" && node -p "require('./node_modules/$pkg/package.json').version" 2>/dev/null || echo "absent")
   VERSIONS[$pkg]=$v
 done
 echo "installed: $(for k in "${!VERSIONS[@]}"; do printf '%s@%s ' "$k" "${VERSIONS[$k]}"; done)"
@@ -279,25 +267,6 @@ fi
 step "adding the app's code (members table, MemberUserStore, AuthModule, routes, e2e)"
 cp -R "$HERE/app/." "$APP/"
 cp -R "$HERE/platforms/$PLATFORM/." "$APP/"
-if workaround jest-esm; then
-  # Both Jest configs (package.json "jest" and test/jest-e2e.json): transform jose with ts-jest.
-  cat >"$APP/tsconfig.jest.json" <<'JSON'
-{ "extends": "./tsconfig.json", "compilerOptions": { "allowJs": true } }
-JSON
-  (cd "$APP" && node -e '
-    const fs = require("fs");
-    const patch = (c, tsconfig) => Object.assign(c, {
-      transformIgnorePatterns: ["/node_modules/(?!jose/)"],
-      transform: { "^.+\\.(t|j)s$": ["ts-jest", { tsconfig }] },
-    });
-    const pkg = JSON.parse(fs.readFileSync("package.json", "utf8"));
-    patch(pkg.jest, "<rootDir>/../tsconfig.jest.json");
-    fs.writeFileSync("package.json", JSON.stringify(pkg, null, 2) + "\n");
-    const e2e = JSON.parse(fs.readFileSync("test/jest-e2e.json", "utf8"));
-    fs.writeFileSync("test/jest-e2e.json", JSON.stringify(patch(e2e, "<rootDir>/../tsconfig.jest.json"), null, 2) + "\n");
-  ')
-  fail "WORKAROUND jest-esm: the app's Jest configs transform jose (transformIgnorePatterns + allowJs), which stock Jest cannot load"
-fi
 (cd "$APP" && find src test -type f | sort | sed 's/^/  /')
 
 if psql_admin -c "CREATE DATABASE \"$DB\"" >"$LOGS/createdb.log" 2>&1; then
@@ -316,16 +285,27 @@ else
   fail "npm run build ($(since "$T"))"; show "$LOGS/build.log"
 fi
 
-# The stock tsconfig skips .d.ts checking (skipLibCheck); a team without it must not get errors
-# from our declarations. Errors in other packages' declarations are not ours to judge.
+# nest build compiles src/ only (tsconfig.build.json), and ts-jest under isolatedModules only
+# transpiles: type-check the whole app, tests included, which is where the testing kit's types meet
+# the app's tsconfig.
+step "tsc --noEmit -p tsconfig.json (src and test, the stock options)"
+T=$(date +%s)
+if run_in_app "$LOGS/typecheck.log" 300 npx --no-install tsc -p tsconfig.json --noEmit; then
+  pass "tsc --noEmit: the app and its e2e type-check against both packages' .d.ts ($(since "$T"))"
+else
+  fail "tsc --noEmit: the app and its e2e type-check against both packages' .d.ts ($(since "$T"))"; show "$LOGS/typecheck.log"
+fi
+
+# The stock tsconfig skips checking inside .d.ts files (skipLibCheck); a team without it must not get
+# errors from ours. Errors in other packages' declarations are not ours to judge.
 step "tsc --noEmit --skipLibCheck false (errors inside @nest-social-auth/*.d.ts only)"
 T=$(date +%s)
 run_in_app "$LOGS/libcheck.log" 300 npx --no-install tsc -p tsconfig.json --noEmit --skipLibCheck false || true
 if grep -q 'node_modules/@nest-social-auth/' "$LOGS/libcheck.log"; then
-  fail "the packages' .d.ts type-check under the app's tsconfig with skipLibCheck off ($(since "$T"))"
+  fail "the packages' .d.ts type-check with skipLibCheck off ($(since "$T"))"
   grep -A3 'node_modules/@nest-social-auth/' "$LOGS/libcheck.log" | head -n 30 | sed 's/^/    /'
 else
-  pass "the packages' .d.ts type-check under the app's tsconfig with skipLibCheck off ($(since "$T"))"
+  pass "the packages' .d.ts type-check with skipLibCheck off ($(since "$T"))"
 fi
 
 step "npm test (the stock unit spec, stock Jest config in package.json)"

@@ -38,12 +38,13 @@ import { MemberUserStore } from './members/member-user.store';
           google: {
             clientId: config.getOrThrow<string>('GOOGLE_CLIENT_ID'),
             clientSecret: config.getOrThrow<string>('GOOGLE_CLIENT_SECRET'),
-            // Set only by the e2e tests (the testing kit's FakeGoogle); unset: Google's own endpoints.
+            // Set only by the e2e tests (the testing kit's fakes); unset: the real providers' endpoints.
             issuer: config.get<string>('GOOGLE_ISSUER'),
             authorizationURL: config.get<string>('GOOGLE_AUTHORIZATION_URL'),
             tokenURL: config.get<string>('GOOGLE_TOKEN_URL'),
             userInfoURL: config.get<string>('GOOGLE_USERINFO_URL'),
             jwksURL: config.get<string>('GOOGLE_JWKS_URL'),
+            discoveryURL: config.get<string>('GOOGLE_DISCOVERY_URL'),
           },
           github: {
             clientId: config.getOrThrow<string>('GITHUB_CLIENT_ID'),
@@ -51,6 +52,7 @@ import { MemberUserStore } from './members/member-user.store';
             authorizationURL: config.get<string>('GITHUB_AUTHORIZATION_URL'),
             tokenURL: config.get<string>('GITHUB_TOKEN_URL'),
             apiURL: config.get<string>('GITHUB_API_URL'),
+            issuer: config.get<string>('GITHUB_ISSUER'),
           },
         },
       }),

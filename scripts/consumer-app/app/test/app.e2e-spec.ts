@@ -20,22 +20,27 @@ describe('sign in with Google and GitHub (e2e)', () => {
     [google, github] = await Promise.all([FakeGoogle.start({ port: 0 }), FakeGitHub.start({ port: 0 })]);
     const port = await freePort();
     appUrl = `http://127.0.0.1:${port}`;
-    // DATABASE_URL comes from the environment (a fresh PostgreSQL database).
+    // The app reads its options through ConfigService: point them at the fakes. DATABASE_URL comes
+    // from the environment (a fresh PostgreSQL database).
+    const g = google.providerOptions();
+    const h = github.providerOptions();
     Object.assign(process.env, {
       APP_URL: appUrl,
       AUTH_JWT_SECRET: 'consumer-app-e2e-secret-0123456789-abcdefghij',
-      GOOGLE_CLIENT_ID: google.clientId,
-      GOOGLE_CLIENT_SECRET: google.clientSecret,
-      GOOGLE_ISSUER: google.issuer,
-      GOOGLE_AUTHORIZATION_URL: google.endpoints.authorization,
-      GOOGLE_TOKEN_URL: google.endpoints.token,
-      GOOGLE_USERINFO_URL: google.endpoints.userinfo,
-      GOOGLE_JWKS_URL: google.endpoints.jwks,
-      GITHUB_CLIENT_ID: github.clientId,
-      GITHUB_CLIENT_SECRET: github.clientSecret,
-      GITHUB_AUTHORIZATION_URL: github.endpoints.authorization,
-      GITHUB_TOKEN_URL: github.endpoints.token,
-      GITHUB_API_URL: github.endpoints.api,
+      GOOGLE_CLIENT_ID: g.clientId,
+      GOOGLE_CLIENT_SECRET: g.clientSecret,
+      GOOGLE_ISSUER: g.issuer,
+      GOOGLE_AUTHORIZATION_URL: g.authorizationURL,
+      GOOGLE_TOKEN_URL: g.tokenURL,
+      GOOGLE_USERINFO_URL: g.userInfoURL,
+      GOOGLE_JWKS_URL: g.jwksURL,
+      GOOGLE_DISCOVERY_URL: g.discoveryURL,
+      GITHUB_CLIENT_ID: h.clientId,
+      GITHUB_CLIENT_SECRET: h.clientSecret,
+      GITHUB_AUTHORIZATION_URL: h.authorizationURL,
+      GITHUB_TOKEN_URL: h.tokenURL,
+      GITHUB_API_URL: h.apiURL,
+      GITHUB_ISSUER: h.issuer,
     });
     app = await createApp(port);
   }, 60_000);
@@ -47,6 +52,14 @@ describe('sign in with Google and GitHub (e2e)', () => {
 
   it('GET /api is public (@Public)', async () => {
     await request(appUrl).get('/api').expect(200).expect('Hello World!');
+  });
+
+  it('GET /api/auth/providers lists both providers with login URLs under the prefix', async () => {
+    const res = await request(appUrl).get('/api/auth/providers').expect(200);
+    expect(res.body).toEqual([
+      { id: 'google', name: 'Google', loginUrl: '/api/auth/google' },
+      { id: 'github', name: 'GitHub', loginUrl: '/api/auth/github' },
+    ]);
   });
 
   it('GET /api/me without credentials answers 401', async () => {
@@ -92,6 +105,8 @@ describe('sign in with Google and GitHub (e2e)', () => {
       state.refreshToken = cookie(landed, 'sa_rt')!;
       expect(state.accessToken).toBeTruthy();
       expect(state.refreshToken).toBeTruthy();
+      // The refresh cookie follows the global prefix, so the browser sends it to /api/auth/refresh.
+      expect(setCookie(landed, 'sa_rt')).toMatch(/; Path=\/api\/auth(;|$)/);
     });
 
     it('GET /api/me answers 200 with the member (access cookie, and Authorization: Bearer)', async () => {
@@ -148,11 +163,14 @@ describe('sign in with Google and GitHub (e2e)', () => {
   });
 });
 
-/** A cookie set by this answer (the module's cookies are unprefixed on plain http). */
+/** The Set-Cookie line of this answer for a cookie (the module's names are unprefixed on plain http). */
+function setCookie(res: Response, name: string): string | undefined {
+  return res.get('Set-Cookie')?.find((l) => l.startsWith(`${name}=`));
+}
+
+/** The value of a cookie this answer sets. */
 function cookie(res: Response, name: string): string | undefined {
-  const lines = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
-  const line = lines.find((l) => l.startsWith(`${name}=`));
-  return line?.slice(name.length + 1).split(';')[0] || undefined;
+  return setCookie(res, name)?.slice(name.length + 1).split(';')[0] || undefined;
 }
 
 function freePort(): Promise<number> {

@@ -1,4 +1,4 @@
-import { AuthUserStore, LocalUser, NewLocalUser } from '@nest-social-auth/core';
+import type { AuthUserStore, LocalUser, NewLocalUser } from '@nest-social-auth/core';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
