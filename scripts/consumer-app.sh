@@ -296,16 +296,19 @@ else
   fail "tsc --noEmit: the app and its e2e type-check against both packages' .d.ts ($(since "$T"))"; show "$LOGS/typecheck.log"
 fi
 
-# The stock tsconfig skips checking inside .d.ts files (skipLibCheck); a team without it must not get
+# The stock tsconfig skips checking inside .d.ts files (skipLibCheck); a team without it, or with
+# `nest new --strict` (noImplicitAny, strictBindCallApply, noFallthroughCasesInSwitch), must not get
 # errors from ours. Errors in other packages' declarations are not ours to judge.
-step "tsc --noEmit --skipLibCheck false (errors inside @nest-social-auth/*.d.ts only)"
+step "tsc --noEmit --skipLibCheck false, stock and --strict options (errors inside @nest-social-auth/*.d.ts only)"
 T=$(date +%s)
 run_in_app "$LOGS/libcheck.log" 300 npx --no-install tsc -p tsconfig.json --noEmit --skipLibCheck false || true
-if grep -q 'node_modules/@nest-social-auth/' "$LOGS/libcheck.log"; then
-  fail "the packages' .d.ts type-check with skipLibCheck off ($(since "$T"))"
-  grep -A3 'node_modules/@nest-social-auth/' "$LOGS/libcheck.log" | head -n 30 | sed 's/^/    /'
+run_in_app "$LOGS/libcheck-strict.log" 300 npx --no-install tsc -p tsconfig.json --noEmit --skipLibCheck false \
+  --noImplicitAny true --strictBindCallApply true --noFallthroughCasesInSwitch true || true
+if grep -q 'node_modules/@nest-social-auth/' "$LOGS/libcheck.log" "$LOGS/libcheck-strict.log"; then
+  fail "the packages' .d.ts type-check with skipLibCheck off, stock and strict ($(since "$T"))"
+  grep -h -A3 'node_modules/@nest-social-auth/' "$LOGS/libcheck.log" "$LOGS/libcheck-strict.log" | sort -u | head -n 30 | sed 's/^/    /'
 else
-  pass "the packages' .d.ts type-check with skipLibCheck off ($(since "$T"))"
+  pass "the packages' .d.ts type-check with skipLibCheck off, stock and strict ($(since "$T"))"
 fi
 
 step "npm test (the stock unit spec, stock Jest config in package.json)"
