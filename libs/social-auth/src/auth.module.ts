@@ -5,6 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AUTH_MODULE_OPTIONS, AUTH_OPTIONS } from './auth.constants';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './auth.module-definition';
 import { AuthModuleOptions, ResolvedAuthOptions, resolveAuthOptions } from './auth.options';
+import { AuthSetupChecks } from './auth-setup.checks';
 import { AuthPaths } from './controllers/auth-paths';
 import { AccountController } from './controllers/account.controller';
 import { JwksController } from './controllers/jwks.controller';
@@ -14,6 +15,7 @@ import { SessionController } from './controllers/session.controller';
 import { HandoffController } from './handoff/handoff.controller';
 import { HandoffService } from './handoff/handoff.service';
 import { AuthDatabase } from './database/auth-database';
+import { AuthSchemaCheck } from './database/auth-schema.check';
 import { AUTH_ENTITIES } from './entities';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { ProviderHttpClient } from './http/provider-http.client';
@@ -49,8 +51,10 @@ const ROUTE_PREFIX_PROVIDER: Provider = {
 };
 
 const CORE_PROVIDERS: Provider[] = [
+  AuthSetupChecks,
   { provide: AUTH_OPTIONS, inject: [AUTH_MODULE_OPTIONS], useFactory: (raw: AuthModuleOptions) => resolveAuthOptions(raw) },
   AuthDatabase,
+  AuthSchemaCheck,
   AuthPaths,
   Clock,
   AccessTokenService,
@@ -82,6 +86,9 @@ const CONTROLLERS: Type[] = [AccountController, SessionController, JwksControlle
  * account linking, and short-lived JWT sessions checked by a global guard.
  *
  * The host owns TypeORM (add `AUTH_ENTITIES` and `AUTH_MIGRATIONS`) and `ThrottlerModule`.
+ * Configure it once. The app refuses to start, with an `InvalidAuthOptionsError` or an
+ * `AuthSetupError` saying what to change, when an option is wrong, the module is configured twice,
+ * the HTTP platform is not Express, or the module's entities or tables are missing.
  * @example
  * AuthModule.forRootAsync({ inject: [ConfigService], useFactory: (c: ConfigService) => ({ appUrl: c.get('APP_URL'), tokens: { secret: c.get('AUTH_JWT_SECRET') }, providers: { google: { clientId, clientSecret } } }) })
  * @publicApi
