@@ -168,6 +168,8 @@ describe('sign-in: ID token, token response and userinfo (threat model B1–B9)'
     const hop = await app().browser().start('google');
     expect(hop.location).toBe('/?error=provider_unavailable');
     expect(app().google.authorizations).toHaveLength(0);
+    // The operator sees which document failed, not only the redirect's error code.
+    expect(logs.text).toMatch(/discovery document http:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration could not be read \(\w+/);
   });
 
   describe('B9: malformed token responses', () => {

@@ -45,8 +45,16 @@ export class OidcDiscovery {
   }
 
   private async fetch(): Promise<DiscoveredMetadata> {
-    const response = await this.http.request(this.url, { headers: { Accept: 'application/json' } });
-    assertOk(response);
+    let response: Awaited<ReturnType<ProviderHttpClient['request']>>;
+    try {
+      response = await this.http.request(this.url, { headers: { Accept: 'application/json' } });
+      assertOk(response);
+    } catch (error) {
+      // Without this line a wrong discoveryURL (or an issuer that is not where the provider
+      // listens) shows only as ?error=provider_unavailable. The URL is configuration, no secret.
+      this.logger.warn(`discovery document ${this.url} could not be read (${reason(error)}); sign-in with this provider fails until it can`);
+      throw error;
+    }
     const document = parseJsonObject(response.text);
     if (!document) throw new AuthError('provider_error', { cause: new Error('discovery document is not a JSON object') });
     if (document.issuer !== this.expectedIssuer) {
@@ -59,4 +67,14 @@ export class OidcDiscovery {
     }
     return metadata;
   }
+}
+
+/** A short, secret-free reason: the error code or class of the failure and of its cause. */
+function reason(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    parts.push(typeof code === 'string' ? code : e.name);
+  }
+  return parts.join(' <- ') || 'unknown error';
 }
