@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, RequestMapping, Res, UseFilters, ValidationPipe } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, RequestMapping, Res, UseFilters, UseGuards, ValidationPipe } from '@nestjs/common';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import type { Request, Response } from 'express';
 import type { ResolvedAuthOptions } from '../auth.options';
@@ -113,6 +113,7 @@ export class SessionController {
 
   /** Ends every session of the signed-in user, on every device. */
   @Post('logout-all')
+  @UseGuards(JwtAuthGuard)
   @HttpCode(204)
   async logoutAll(@CurrentUser() user: AuthenticatedUser, @Res({ passthrough: true }) res: Response): Promise<void> {
     noStore(res);
@@ -122,6 +123,7 @@ export class SessionController {
 
   /** The signed-in user's live sessions, most recently used first. */
   @Get('sessions')
+  @UseGuards(JwtAuthGuard)
   async list(@CurrentUser() user: AuthenticatedUser, @Res({ passthrough: true }) res: Response): Promise<SessionListEntry[]> {
     noStore(res);
     const sessions = await this.sessions.listForUser(user.id);
@@ -130,6 +132,7 @@ export class SessionController {
 
   /** Ends one of the signed-in user's sessions; 404 for any id that is not a live session of theirs. */
   @Delete('sessions/:id')
+  @UseGuards(JwtAuthGuard)
   @HttpCode(204)
   async revoke(
     @CurrentUser() user: AuthenticatedUser,
