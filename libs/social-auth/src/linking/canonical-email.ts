@@ -27,7 +27,9 @@ const INVISIBLE_OR_SPACE = /[\p{C}\p{Z}\s]/u;
  *   320 characters has no canonical form, so it never matches any account.
  * - Only ever applied to provider-verified addresses before a comparison; the canonical form is
  *   stored only for verified addresses (see `AccountLinkingService`).
- * @internal
+ *
+ * Public because a host's `AuthUserStore` stores and looks up `emailCanonical` in this form.
+ * @publicApi
  */
 export function canonicalEmail(email: string | null | undefined): string | null {
   if (typeof email !== 'string') return null;
