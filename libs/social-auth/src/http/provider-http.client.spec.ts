@@ -9,7 +9,9 @@ describe('ProviderHttpClient (bounded outbound HTTP)', () => {
   let server: Server;
   let base: string;
   const seen: Array<{ url: string; authorization?: string }> = [];
-  const client = new ProviderHttpClient({ http: { timeoutMs: 1000, maxResponseBytes: 1024 * 1024 } } as ResolvedAuthOptions);
+  // A small cap, so the streamed over-cap case reaches it in a few chunks, well inside the 1 s
+  // timeout even on a loaded machine (at 1 MiB it sometimes timed out first: provider_unavailable).
+  const client = new ProviderHttpClient({ http: { timeoutMs: 1000, maxResponseBytes: 256 * 1024 } } as ResolvedAuthOptions);
 
   beforeAll(async () => {
     server = createServer((req, res) => {
