@@ -36,10 +36,23 @@ function typeOrm(database: TestDatabase, created: DataSource[], typeorm: Partial
     useFactory: () => ({ ...databaseOptions(database.url), retryAttempts: 0, ...typeorm }) as TypeOrmModuleOptions,
     dataSourceFactory: async (o) => {
       const dataSource = new DataSource(o!);
-      created.push(dataSource);
-      return dataSource.initialize();
+      const initializing = dataSource.initialize();
+      created.push(Object.assign(dataSource, { initializing }));
+      return initializing;
     },
   });
+}
+
+/**
+ * Closes every DataSource a boot created. A boot refused while providers are created can return
+ * before TypeORM finished connecting, so each one is awaited first: a pool that connects after
+ * its check would keep Jest from exiting (seen on MariaDB).
+ */
+async function destroyAll(created: DataSource[]): Promise<void> {
+  for (const d of created.splice(0)) {
+    await (d as DataSource & { initializing?: Promise<unknown> }).initializing?.catch(() => undefined);
+    if (d.isInitialized) await d.destroy();
+  }
 }
 
 /** Errors of {@link boot}, with the step that threw: creating the providers (`compile`) or `init`. */
@@ -59,7 +72,7 @@ async function boot(imports: Array<DynamicModule | (new () => unknown)>, created
     return Object.assign(error as Error, { step });
   } finally {
     await app?.close().catch(() => undefined);
-    for (const d of created.splice(0)) if (d.isInitialized) await d.destroy();
+    await destroyAll(created);
   }
 }
 
@@ -216,7 +229,7 @@ describe('boot refuses an HTTP platform the module does not support, and accepts
     } catch (e) {
       error = e as Error;
     } finally {
-      for (const d of created.splice(0)) if (d.isInitialized) await d.destroy();
+      await destroyAll(created);
     }
     expect(error).toBeInstanceOf(AuthSetupError);
     expect(error!.message).toBe(MESSAGE);
@@ -232,7 +245,7 @@ describe('boot refuses an HTTP platform the module does not support, and accepts
       error = e as Error;
     } finally {
       await app.close().catch(() => undefined);
-      for (const d of created.splice(0)) if (d.isInitialized) await d.destroy();
+      await destroyAll(created);
     }
     expect(error).toBeInstanceOf(AuthSetupError);
     expect(error!.message).toBe(MESSAGE);
@@ -246,7 +259,7 @@ describe('boot refuses an HTTP platform the module does not support, and accepts
       expect(context.get(AuthUserStore)).toBeDefined();
     } finally {
       await context.close();
-      for (const d of created.splice(0)) if (d.isInitialized) await d.destroy();
+      await destroyAll(created);
     }
   });
 
