@@ -21,11 +21,11 @@ export class HomeController {
   @Get()
   home(@Query('error') error: unknown, @Res({ passthrough: true }) res: Response): string {
     const nonce = randomBytes(16).toString('base64url');
-    res.setHeader('Content-Type', 'text/html; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Content-Security-Policy', homePageCsp(nonce));
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.header('Content-Type', 'text/html; charset=utf-8');
+    res.header('Cache-Control', 'no-store');
+    res.header('Content-Security-Policy', homePageCsp(nonce));
+    res.header('X-Content-Type-Options', 'nosniff');
+    res.header('Referrer-Policy', 'no-referrer');
     return renderHomePage({
       providers: this.providers.list(),
       error: typeof error === 'string' ? error : undefined,

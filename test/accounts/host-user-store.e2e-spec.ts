@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { Column, DataSource, Entity, EntityManager, PrimaryColumn, Table } from 'typeorm';
 import { databaseOptions } from '../../src/config/database.config';
+import { createPlatformApp, initPlatformApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 /** The host's own users table, with its own names for everything. */
@@ -109,8 +110,8 @@ describe('accounts: a host with its own users table (userStore extra) and no Eve
         }),
       ],
     }).compile();
-    app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
-    await app.init();
+    app = createPlatformApp(moduleRef, { logger: ['error', 'warn'] });
+    await initPlatformApp(app);
     dataSource = app.get(getDataSourceToken());
     const runner = dataSource.createQueryRunner();
     await runner.createTable(

@@ -3,7 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer } from '@nestjs/core';
 import { request as httpRequest } from 'node:http';
 import { IS_PUBLIC_KEY } from '@nest-social-auth/core';
-import { createTestApp, TestApp } from '../support/test-app';
+import { createTestApp, routerLayers, TestApp } from '../support/test-app';
 import { createSessionsApp } from '../sessions/sessions-app';
 
 /**
@@ -41,9 +41,9 @@ interface Route {
   path: string;
 }
 
-/** Every route Express will dispatch to, from its router stack (standard methods only). */
+/** Every route the platform will dispatch to, from Express's router stack or Fastify's routes (standard methods only). */
 function expressRoutes(t: TestApp): Route[] {
-  const stack = t.app.getHttpAdapter().getInstance().router.stack as Array<{ route?: { path: string; methods: Record<string, boolean> } }>;
+  const stack = routerLayers(t.app);
   const seen = new Set<string>();
   return stack.flatMap((layer) => {
     if (!layer.route) return [];

@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
 import request from 'supertest';
 import { databaseOptions } from '../../src/config/database.config';
+import { createPlatformApp, initPlatformApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 /**
@@ -24,8 +25,8 @@ describe('the module routes that need a user, with globalGuard: false', () => {
         AuthModule.forRoot({ appUrl: 'http://127.0.0.1:1', tokens: { secret: 'without-global-guard-secret-0123456789abcdef' }, globalGuard: false }),
       ],
     }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
+    app = createPlatformApp(moduleRef, { logger: false });
+    await initPlatformApp(app);
     const user = await app.get(AuthUserStore).create({ email: null, emailVerified: false, emailCanonical: null, displayName: 'No global guard', avatarUrl: null });
     bearer = `Bearer ${(await app.get(SessionService).open(user.id, { provider: 'test', userAgent: 'jest', ip: '127.0.0.1' })).accessToken}`;
   });

@@ -6,7 +6,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AuthModule, AuthModuleOptions, AuthenticatedUser, CurrentUser, Public } from '@nest-social-auth/core';
 import { databaseOptions } from '../../src/config/database.config';
-import { listening, reservePort } from '../support/test-app';
+import { createPlatformApp, listening, reservePort } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 /** Routes of a tiny host app: protected GET/POST/DELETE and one public route. */
@@ -79,8 +79,9 @@ export async function createSessionsApp(options: Omit<Partial<AuthModuleOptions>
     class HostModule {}
 
     const moduleRef = await Test.createTestingModule({ imports: [HostModule] }).compile();
-    const app = moduleRef.createNestApplication({ logger: ['error'] });
-    app.use(cookieParser());
+    const app = createPlatformApp(moduleRef, { logger: ['error'] });
+    // The module reads cookies from the raw header; cookie-parser stays on Express as the demo has it.
+    if (app.getHttpAdapter().getType() === 'express') app.use(cookieParser());
     await app.listen(port, '127.0.0.1');
     return listening(app, database, url);
   } catch (error) {

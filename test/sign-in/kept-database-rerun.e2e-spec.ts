@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { AuthModule } from '@nest-social-auth/core';
 import { FAKE_GITHUB_ISSUER, FAKE_GOOGLE_ISSUER, FakeGitHub, FakeGoogle } from '@nest-social-auth/testing';
 import { databaseOptions } from '../../src/config/database.config';
+import { createPlatformApp, initPlatformApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { countRows } from './support/sign-in-app';
 
@@ -64,8 +65,8 @@ describe('a rerun against a kept database signs the same fake users into the sam
       })
       class HostModule {}
       const moduleRef = await Test.createTestingModule({ imports: [HostModule] }).compile();
-      app = moduleRef.createNestApplication({ logger: ['error'] });
-      await app.init();
+      app = createPlatformApp(moduleRef, { logger: ['error'] });
+      await initPlatformApp(app);
       const started = app;
       return {
         google,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { startSignInApp, SignInApp } from '../sign-in/support/sign-in-app';
+import { testHttpPlatform } from '../support/test-app';
 import { RedisInspector, TEST_REDIS_URL, redisAvailable, uniqueRedisPrefix } from './support/redis-test';
 
 // The e2e project's testTimeout is not applied per project by Jest 30: set it here.
@@ -96,9 +97,13 @@ describe('H2: limiter keys cannot be dodged', () => {
       expect(`${path} → ${res.status}`).toBe(`${path} → 429`);
     }
     // Spellings the router does not match are 404 before any guard or handler: nothing to gain.
+    // Fastify decodes the path before routing, so /auth/%72efresh is the refresh route there, and
+    // spends (here: is refused by) the same bucket.
+    const decodesPath = testHttpPlatform() === 'fastify';
     for (const path of ['//auth/refresh', '/auth//refresh', '/auth/refresh//', '/auth/%72efresh', '/auth/refresh;x']) {
       const res = await http.post(path).set(client).send(garbage());
-      expect(`${path} → ${res.status}`).toBe(`${path} → 404`);
+      const expected = decodesPath && path === '/auth/%72efresh' ? 429 : 404;
+      expect(`${path} → ${res.status}`).toBe(`${path} → ${expected}`);
     }
     // The same holds for the other limited routes (start, callback): one bucket per handler.
     const starts = ['/auth/google', '/AUTH/google', '/auth/GOOGLE/', '/auth/github', '/auth/nobody'];

@@ -25,6 +25,7 @@ import { AccountLinkingService } from './linking/account-linking.service';
 import { AccountService } from './linking/account.service';
 import { TypeOrmUserStore } from './linking/typeorm-user.store';
 import { AuthUserStore } from './linking/user-store.port';
+import { AuthHttpPlatform } from './platform/auth-http.provider';
 import { AccessTokenService } from './tokens/access-token.service';
 import { AuthCookies } from './tokens/auth-cookies';
 import { Clock } from './tokens/clock';
@@ -52,6 +53,7 @@ const ROUTE_PREFIX_PROVIDER: Provider = {
 
 const CORE_PROVIDERS: Provider[] = [
   AuthSetupChecks,
+  AuthHttpPlatform,
   { provide: AUTH_OPTIONS, inject: [AUTH_MODULE_OPTIONS], useFactory: (raw: AuthModuleOptions) => resolveAuthOptions(raw) },
   AuthDatabase,
   AuthSchemaCheck,
@@ -74,7 +76,7 @@ const CORE_PROVIDERS: Provider[] = [
   HandoffService,
 ];
 
-const EXPORTS = [AUTH_OPTIONS, AuthDatabase, Clock, AccessTokenService, SessionService, AuthCookies, JwtAuthGuard, AuthUserStore, AuthEvents, AccountLinkingService, AccountService, SingleUseStore, IdentityProviderRegistry];
+const EXPORTS = [AUTH_OPTIONS, AuthHttpPlatform, AuthDatabase, Clock, AccessTokenService, SessionService, AuthCookies, JwtAuthGuard, AuthUserStore, AuthEvents, AccountLinkingService, AccountService, SingleUseStore, IdentityProviderRegistry];
 
 // Order matters: controllers with fixed paths (/auth/me, /auth/providers, /auth/sessions, …) are
 // registered before the OAuth controller's /auth/:provider routes so a fixed path never reads as a

@@ -30,6 +30,7 @@ export type { AuthErrorCode } from './errors';
 export { AUTH_ENTITIES, AuditEvent, AuthSession, ExternalIdentity, RefreshToken, SingleUseMarker, UserAccount } from './entities';
 export { AUTH_MIGRATIONS } from './migrations';
 export { JwtAuthGuard } from './guards/jwt-auth.guard';
+export type { AuthRequest, AuthResponse } from './platform/auth-http';
 export { assertSameOriginForCookieAuth, hasAllowedOrigin, isUnsafeMethod } from './guards/csrf';
 export { ACCESS_TOKEN_TYPE, AccessTokenService } from './tokens/access-token.service';
 export type { AccessTokenAlgorithm, PublicJwk } from './tokens/access-token.service';

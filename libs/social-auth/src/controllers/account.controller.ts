@@ -1,10 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Param, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { AuthErrorFilter } from '../errors/auth-error.filter';
 import { AuthError } from '../errors/auth.error';
 import { JwtAuthGuard } from '../guards/jwt-auth.guard';
 import { AccountService, AccountView } from '../linking/account.service';
+import type { AuthRequest, AuthResponse } from '../platform/auth-http';
+import { AuthHttpPlatform } from '../platform/auth-http.provider';
 import type { AuthenticatedUser } from '../tokens/authenticated-user';
 
 const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
@@ -25,12 +26,15 @@ const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
 @UseGuards(JwtAuthGuard)
 @UseFilters(AuthErrorFilter)
 export class AccountController {
-  constructor(private readonly accounts: AccountService) {}
+  constructor(
+    private readonly accounts: AccountService,
+    private readonly http: AuthHttpPlatform,
+  ) {}
 
   /** The current user with their linked identities (`{ id, email, emailVerified, displayName, identities }`). */
   @Get('me')
-  me(@CurrentUser() user: AuthenticatedUser, @Res({ passthrough: true }) res: Response): Promise<AccountView> {
-    noStore(res);
+  me(@CurrentUser() user: AuthenticatedUser, @Res({ passthrough: true }) res: AuthResponse): Promise<AccountView> {
+    this.noStore(res);
     return this.accounts.getAccount(user.id);
   }
 
@@ -40,14 +44,14 @@ export class AccountController {
    */
   @Delete('identities/:provider')
   @HttpCode(204)
-  async unlink(@CurrentUser() user: AuthenticatedUser, @Param('provider') provider: string, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
-    noStore(res);
+  async unlink(@CurrentUser() user: AuthenticatedUser, @Param('provider') provider: string, @Req() req: AuthRequest, @Res({ passthrough: true }) res: AuthResponse): Promise<void> {
+    this.noStore(res);
     if (!PROVIDER_ID.test(provider)) throw new AuthError('not_found');
-    await this.accounts.unlink(user.id, provider, { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null });
+    await this.accounts.unlink(user.id, provider, { ip: this.http.clientIp(req) ?? null, userAgent: this.http.header(req, 'user-agent') ?? null });
   }
-}
 
-function noStore(res: Response): void {
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Pragma', 'no-cache');
+  private noStore(res: AuthResponse): void {
+    this.http.setHeader(res, 'Cache-Control', 'no-store');
+    this.http.setHeader(res, 'Pragma', 'no-cache');
+  }
 }

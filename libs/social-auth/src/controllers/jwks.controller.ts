@@ -1,8 +1,9 @@
 import { Controller, Get, Res, UseFilters } from '@nestjs/common';
-import type { Response } from 'express';
 import { Public } from '../decorators/public.decorator';
 import { AuthErrorFilter } from '../errors/auth-error.filter';
 import { AuthError } from '../errors/auth.error';
+import type { AuthResponse } from '../platform/auth-http';
+import { AuthHttpPlatform } from '../platform/auth-http.provider';
 import { AccessTokenService, PublicJwk } from '../tokens/access-token.service';
 
 /** How long other services may cache the key set. Key rotation waits at least this long (see docs). @internal */
@@ -16,15 +17,18 @@ export const JWKS_MAX_AGE_SECONDS = 300;
 @Controller('.well-known')
 @UseFilters(AuthErrorFilter)
 export class JwksController {
-  constructor(private readonly tokens: AccessTokenService) {}
+  constructor(
+    private readonly tokens: AccessTokenService,
+    private readonly http: AuthHttpPlatform,
+  ) {}
 
   /** The current signing key first, then the previous keys still accepted during rotation. */
   @Public()
   @Get('jwks.json')
-  jwks(@Res({ passthrough: true }) res: Response): { keys: PublicJwk[] } {
+  jwks(@Res({ passthrough: true }) res: AuthResponse): { keys: PublicJwk[] } {
     const keys = this.tokens.publicJwks();
     if (keys.length === 0) throw new AuthError('not_found');
-    res.setHeader('Cache-Control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
+    this.http.setHeader(res, 'Cache-Control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
     return { keys };
   }
 }

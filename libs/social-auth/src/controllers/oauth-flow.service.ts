@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { AuthDatabase } from '../database/auth-database';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
@@ -15,13 +14,15 @@ import type { OAuthIdentityProvider } from '../identity-providers/oauth-identity
 import { runStrategy } from '../identity-providers/passport-runner';
 import type { VerifiedIdentity } from '../identity-providers/verified-identity';
 import { AccountLinkingService } from '../linking/account-linking.service';
+import type { AuthRequest, AuthResponse } from '../platform/auth-http';
+import { AuthHttpPlatform } from '../platform/auth-http.provider';
 import { AuthCookies } from '../tokens/auth-cookies';
 import type { AuthenticatedUser } from '../tokens/authenticated-user';
 import { Clock } from '../tokens/clock';
 import { SessionService } from '../tokens/session.service';
 import type { OAuthTransaction, TransactionIntent } from '../transaction/oauth-transaction';
 import { OAuthTransactionService, TransactionSeed } from '../transaction/oauth-transaction.service';
-import { attachVerifiedTransaction, safeEqual } from '../transaction/passport-state.store';
+import { attachVerifiedTransaction, createdTransaction, safeEqual, StrategyRequest } from '../transaction/passport-state.store';
 import { resolveReturnTo } from '../transaction/return-to.policy';
 import { checkCallbackQuery, issuerMatches } from './oauth-callback.checks';
 
@@ -62,31 +63,36 @@ export class OAuthFlowService {
     private readonly db: AuthDatabase,
     private readonly clock: Clock,
     private readonly handoff: HandoffService,
+    private readonly http: AuthHttpPlatform,
   ) {}
 
   /**
    * Starts a flow: 302 to the provider with state, PKCE S256 (and nonce for Google), and the
    * transaction cookie set. Throws `unknown_provider` (a JSON 404) before anything else.
    */
-  async start(providerId: string, req: Request, res: Response, intent: TransactionIntent): Promise<void> {
-    noStore(res);
+  async start(providerId: string, req: AuthRequest, res: AuthResponse, intent: TransactionIntent): Promise<void> {
+    this.noStore(res);
     const provider = this.registry.get(providerId);
+    const query = this.http.query(req);
     // Login-code hand-off (SPA / native app): a malformed request is a JSON 400 before any redirect.
-    const handoff = parseHandoffQuery(req.query as Record<string, unknown>);
+    const handoff = parseHandoffQuery(query);
     if (!handoff.ok || (handoff.handoff && intent.kind !== 'login')) throw new AuthError('invalid_request', { message: 'Invalid code_challenge, code_challenge_method or client.' });
     // A hand-off may also land on one of `handoff.redirectUris` (exact match: native apps' custom schemes).
-    const requested = req.query.returnTo;
+    const requested = query.returnTo;
     const returnTo = handoff.handoff && typeof requested === 'string' && this.options.handoff.redirectUris.includes(requested) ? requested : resolveReturnTo(requested, this.options);
     try {
       if (intent.kind === 'link') await this.assertRecentSignIn(intent);
       const facts = await provider.prepareAuthorization();
       const seed: TransactionSeed = { provider: provider.id, intent, returnTo, ...(handoff.handoff ? { handoff: handoff.handoff } : {}), ...facts };
       // passport-oauth2 treats any request carrying `code` or `error` as a callback; a start route
-      // never is one, so the strategy sees the request without its query (returnTo is read above).
-      const startRequest = Object.create(req, { query: { value: {}, enumerable: true } }) as Request;
+      // never is one, so the strategy sees a request without query (returnTo is read above).
+      const startRequest: StrategyRequest = { query: {} };
       const outcome = await runStrategy(provider.strategy, startRequest, { session: false, state: seed });
       if (outcome.kind !== 'redirect') throw outcome.kind === 'error' ? outcome.error : new AuthError('internal_error');
-      redirect(res, outcome.url);
+      const created = createdTransaction(startRequest);
+      if (!created) throw new AuthError('internal_error', { cause: new Error('strategy redirected without a transaction') });
+      this.transactions.setCookie(res, created);
+      this.http.redirect(res, outcome.url);
     } catch (error) {
       // No transaction was handed out (or it is useless without the redirect): drop the cookie.
       this.transactions.clear(res);
@@ -95,22 +101,22 @@ export class OAuthFlowService {
   }
 
   /** Finishes a flow at `GET /<prefix>/:provider/callback`. Always answers with a redirect. */
-  async callback(providerId: string, req: Request, res: Response): Promise<void> {
-    noStore(res);
+  async callback(providerId: string, req: AuthRequest, res: AuthResponse): Promise<void> {
+    this.noStore(res);
     this.transactions.clear(res);
-    const context = { ip: req.ip ?? null, userAgent: header(req, 'user-agent') };
+    const context = { ip: this.http.clientIp(req) ?? null, userAgent: header(req, 'user-agent') };
     let userId: string | null = null;
     try {
       const provider = this.registry.get(providerId);
-      const transaction = await this.verifyAndConsume(provider, req);
+      const { transaction, strategyRequest } = await this.verifyAndConsume(provider, req);
       if (transaction.intent.kind === 'link') userId = transaction.intent.userId;
-      attachVerifiedTransaction(req, transaction);
-      const identity = await this.exchange(provider, req);
+      attachVerifiedTransaction(strategyRequest, transaction);
+      const identity = await this.exchange(provider, strategyRequest);
       if (transaction.intent.kind === 'login') {
         const user = await this.linking.signIn(identity, context);
         if (transaction.handoff) {
           // No session yet and no cookie: the client redeems the login code at POST /<prefix>/token.
-          redirect(res, withLoginCode(transaction.returnTo, this.handoff.mint(user.id, provider.id, transaction.handoff), this.options.appOrigin));
+          this.http.redirect(res, withLoginCode(transaction.returnTo, this.handoff.mint(user.id, provider.id, transaction.handoff), this.options.appOrigin));
           return;
         }
         const tokens = await this.sessions.openForUser(user, { provider: provider.id, ...context });
@@ -119,7 +125,7 @@ export class OAuthFlowService {
         await this.assertLinkAllowed(req, transaction.intent);
         await this.linking.link(transaction.intent.userId, identity, context);
       }
-      redirect(res, transaction.returnTo);
+      this.http.redirect(res, transaction.returnTo);
     } catch (error) {
       const code = this.failRedirect(res, providerId, 'callback', error);
       await this.events.signInFailed(providerId, code, { ...context, userId });
@@ -127,21 +133,22 @@ export class OAuthFlowService {
   }
 
   /** `405` for a callback with another method than GET; the transaction cookie is cleared. */
-  refuseMethod(res: Response): void {
-    noStore(res);
+  refuseMethod(res: AuthResponse): void {
+    this.noStore(res);
     this.transactions.clear(res);
-    res.setHeader('Allow', 'GET');
+    this.http.setHeader(res, 'Allow', 'GET');
     const error = new AuthError('invalid_request', { message: 'Use GET for the sign-in callback.' });
-    res.status(405).json({ ...error.body, statusCode: 405 });
+    this.http.send(res, 405, { ...error.body, statusCode: 405 });
   }
 
   /** Everything that must hold before a code may be redeemed; consumes the transaction. */
-  private async verifyAndConsume(provider: OAuthIdentityProvider, req: Request): Promise<OAuthTransaction> {
-    const query = checkCallbackQuery(rawQuery(req));
+  private async verifyAndConsume(provider: OAuthIdentityProvider, req: AuthRequest): Promise<{ transaction: OAuthTransaction; strategyRequest: StrategyRequest }> {
+    const query = checkCallbackQuery(this.http.rawQuery(req));
     if (!query.ok) throw new AuthError(query.code);
     const { params } = query;
-    // passport reads req.query; it must see exactly what was checked.
-    if (req.query.state !== params.state || (params.code !== undefined && req.query.code !== params.code)) throw new AuthError('invalid_request');
+    // passport reads the query the platform parsed; it must see exactly what was checked.
+    const parsed = this.http.query(req);
+    if (parsed.state !== params.state || (params.code !== undefined && parsed.code !== params.code)) throw new AuthError('invalid_request');
 
     const opened = this.transactions.read(req);
     if (!opened.ok) throw new AuthError(opened.code);
@@ -155,11 +162,12 @@ export class OAuthFlowService {
       // The provider's own words (error_description) are never shown: a fixed code only.
       throw new AuthError(params.error === 'access_denied' ? 'access_denied' : 'provider_error', { cause: new Error('provider returned an error') });
     }
-    return transaction;
+    // The strategy sees only the checked query (a GET callback has no body).
+    return { transaction, strategyRequest: { query: { ...parsed } } };
   }
 
   /** Redeems the code through passport and returns the provider-verified identity. */
-  private async exchange(provider: OAuthIdentityProvider, req: Request): Promise<VerifiedIdentity> {
+  private async exchange(provider: OAuthIdentityProvider, req: StrategyRequest): Promise<VerifiedIdentity> {
     const outcome = await runStrategy(provider.strategy, req, { session: false });
     switch (outcome.kind) {
       case 'success':
@@ -191,7 +199,7 @@ export class OAuthFlowService {
    * A link flow finishes only for the user and session that started it: the session must still
    * be live, and if someone is signed in on this browser now, it must be that same user.
    */
-  private async assertLinkAllowed(req: Request, intent: Extract<TransactionIntent, { kind: 'link' }>): Promise<void> {
+  private async assertLinkAllowed(req: AuthRequest, intent: Extract<TransactionIntent, { kind: 'link' }>): Promise<void> {
     let current: AuthenticatedUser | undefined;
     try {
       current = await this.guard.authenticate(req);
@@ -202,15 +210,21 @@ export class OAuthFlowService {
     if (!(await this.sessions.isSessionLive(intent.sessionId, intent.userId))) throw new AuthError('unauthorized', { cause: new Error('linking session ended') });
   }
 
-  private failRedirect(res: Response, providerId: string, step: 'start' | 'callback', error: unknown): AuthErrorCode {
+  private failRedirect(res: AuthResponse, providerId: string, step: 'start' | 'callback', error: unknown): AuthErrorCode {
     const authError = toFlowError(error);
     const provider = /^[a-z0-9-]{1,32}$/.test(providerId) ? providerId : 'unknown';
     const cause = authError.cause instanceof Error ? authError.cause.message : '';
     const detail = SAFE_CAUSE.test(cause) ? ` (${cause})` : '';
     if (authError.code === 'internal_error') this.logger.error(`sign-in ${step} via ${provider} failed unexpectedly${detail}`);
     else this.logger.warn(`sign-in ${step} via ${provider} refused: ${authError.code}${detail}`);
-    redirect(res, this.errorLocation(authError.code));
+    this.http.redirect(res, this.errorLocation(authError.code));
     return authError.code;
+  }
+
+  private noStore(res: AuthResponse): void {
+    this.http.setHeader(res, 'Cache-Control', 'no-store');
+    this.http.setHeader(res, 'Pragma', 'no-cache');
+    this.http.setHeader(res, 'Referrer-Policy', 'no-referrer');
   }
 
   /** `errorRedirect` with `?error=<code>`, as a path of the app. */
@@ -248,26 +262,7 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.constructor.name : typeof error;
 }
 
-/** A bare 302: Express's `res.redirect` adds an HTML/text body quoting the URL; nothing here needs one. */
-function redirect(res: Response, location: string): void {
-  res.location(location);
-  res.status(302).setHeader('Content-Length', '0');
-  res.end();
-}
-
-function noStore(res: Response): void {
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Pragma', 'no-cache');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-}
-
-function rawQuery(req: Request): string {
-  const url = req.originalUrl ?? req.url ?? '';
-  const q = url.indexOf('?');
-  return q < 0 ? '' : url.slice(q + 1);
-}
-
-function header(req: Request, name: string): string | null {
+function header(req: AuthRequest, name: string): string | null {
   const value = req.headers[name];
   return typeof value === 'string' ? value : null;
 }

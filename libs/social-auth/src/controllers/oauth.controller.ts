@@ -1,10 +1,11 @@
 import { Controller, Get, Param, Req, RequestMapping, Res, UseGuards } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { Public } from '../decorators/public.decorator';
 import { AuthError } from '../errors/auth.error';
 import { AuthRateLimited } from '../guards/auth-throttler.guard';
 import { JwtAuthGuard } from '../guards/jwt-auth.guard';
 import { IdentityProviderRegistry, SignInProvider } from '../identity-providers/identity-provider.registry';
+import type { AuthRequest, AuthResponse } from '../platform/auth-http';
+import { AuthHttpPlatform } from '../platform/auth-http.provider';
 import type { AuthenticatedUser } from '../tokens/authenticated-user';
 import { AUTH_ROUTES } from './auth-paths';
 import { OAuthFlowService } from './oauth-flow.service';
@@ -29,19 +30,20 @@ export class OAuthController {
   constructor(
     private readonly registry: IdentityProviderRegistry,
     private readonly flow: OAuthFlowService,
+    private readonly http: AuthHttpPlatform,
   ) {}
 
   @Public()
   @Get('providers')
-  providers(@Res({ passthrough: true }) res: Response): SignInProvider[] {
-    res.setHeader('Cache-Control', 'no-store');
+  providers(@Res({ passthrough: true }) res: AuthResponse): SignInProvider[] {
+    this.http.setHeader(res, 'Cache-Control', 'no-store');
     return this.registry.list();
   }
 
   @AuthRateLimited('start')
   @Public()
   @RequestMapping(AUTH_ROUTES.start)
-  start(@Param('provider') provider: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+  start(@Param('provider') provider: string, @Req() req: AuthRequest, @Res() res: AuthResponse): Promise<void> {
     return this.flow.start(provider, req, res, { kind: 'login' });
   }
 
@@ -49,7 +51,7 @@ export class OAuthController {
   @AuthRateLimited('start')
   @UseGuards(JwtAuthGuard)
   @Get(':provider/link')
-  link(@Param('provider') provider: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+  link(@Param('provider') provider: string, @Req() req: AuthRequest, @Res() res: AuthResponse): Promise<void> {
     const user = (req as unknown as { user?: AuthenticatedUser }).user;
     if (!user) throw new AuthError('unauthorized');
     return this.flow.start(provider, req, res, { kind: 'link', userId: user.id, sessionId: user.sessionId });
@@ -58,7 +60,7 @@ export class OAuthController {
   @AuthRateLimited('callback')
   @Public()
   @RequestMapping(AUTH_ROUTES.callback)
-  callback(@Param('provider') provider: string, @Req() req: Request, @Res() res: Response): Promise<void> | void {
+  callback(@Param('provider') provider: string, @Req() req: AuthRequest, @Res() res: AuthResponse): Promise<void> | void {
     // A callback is a top-level GET redirect; anything else (form_post, POST replays, HEAD) is
     // refused before the transaction is read or anything is sent to a provider.
     if (req.method !== 'GET') return this.flow.refuseMethod(res);

@@ -1,6 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, RequestMapping, Res, UseFilters, UseGuards, ValidationPipe } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, PipeTransform, Post, Req, RequestMapping, Res, UseFilters, UseGuards, ValidationPipe } from '@nestjs/common';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
-import type { Request, Response } from 'express';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
@@ -9,6 +8,8 @@ import { AuthErrorFilter } from '../errors/auth-error.filter';
 import { AuthError } from '../errors/auth.error';
 import { assertSameOriginForCookieAuth } from '../guards/csrf';
 import { AuthRateLimited } from '../guards/auth-throttler.guard';
+import type { AuthRequest, AuthResponse } from '../platform/auth-http';
+import { AuthHttpPlatform } from '../platform/auth-http.provider';
 import { JwtAuthGuard } from '../guards/jwt-auth.guard';
 import { AuthCookies } from '../tokens/auth-cookies';
 import type { AuthenticatedUser } from '../tokens/authenticated-user';
@@ -37,6 +38,11 @@ export interface SessionListEntry extends SessionSummary {
   current: boolean;
 }
 
+/**
+ * A body the platform parsed as text (Fastify parses `text/plain`, Express leaves it unread) is no
+ * body: only a JSON object can carry `refreshToken` (see `bodyToken`), so both platforms answer alike.
+ */
+const TEXT_IS_NO_BODY: PipeTransform = { transform: (value: unknown) => (typeof value === 'string' || Buffer.isBuffer(value) ? undefined : value) };
 const BODY = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, expectedType: RefreshTokenBody });
 
 /**
@@ -60,6 +66,7 @@ export class SessionController {
     private readonly cookies: AuthCookies,
     private readonly guard: JwtAuthGuard,
     @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
+    private readonly http: AuthHttpPlatform,
   ) {}
 
   /** Rotates the refresh token from the refresh cookie, or from `{ refreshToken }` in a JSON body. */
@@ -67,18 +74,18 @@ export class SessionController {
   @Public()
   @RequestMapping(AUTH_ROUTES.refresh)
   @HttpCode(200)
-  async refresh(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Body(BODY) body: RefreshTokenBody = {}): Promise<RefreshAnswer> {
-    noStore(res);
+  async refresh(@Req() req: AuthRequest, @Res({ passthrough: true }) res: AuthResponse, @Body(TEXT_IS_NO_BODY, BODY) body: RefreshTokenBody = {}): Promise<RefreshAnswer> {
+    this.noStore(res);
     const fromBody = this.bodyToken(req, body);
     if (fromBody !== undefined) {
-      const tokens = await this.sessions.refresh(fromBody, contextOf(req));
+      const tokens = await this.sessions.refresh(fromBody, this.contextOf(req));
       return { accessToken: tokens.accessToken, tokenType: 'Bearer', expiresIn: tokens.expiresIn, refreshToken: tokens.refreshToken };
     }
-    assertSameOriginForCookieAuth(req, this.options);
+    assertSameOriginForCookieAuth(req, this.options, this.http);
     const cookie = this.cookies.read(req, 'refresh');
     try {
       if (cookie.status !== 'present') throw new AuthError('refresh_token_invalid');
-      const tokens = await this.sessions.refresh(cookie.value, contextOf(req));
+      const tokens = await this.sessions.refresh(cookie.value, this.contextOf(req));
       this.cookies.setSession(res, tokens);
       return { accessToken: tokens.accessToken, tokenType: 'Bearer', expiresIn: tokens.expiresIn };
     } catch (error) {
@@ -94,8 +101,8 @@ export class SessionController {
   @Public()
   @RequestMapping(AUTH_ROUTES.logout)
   @HttpCode(204)
-  async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Body(BODY) body: RefreshTokenBody = {}): Promise<void> {
-    noStore(res);
+  async logout(@Req() req: AuthRequest, @Res({ passthrough: true }) res: AuthResponse, @Body(TEXT_IS_NO_BODY, BODY) body: RefreshTokenBody = {}): Promise<void> {
+    this.noStore(res);
     const fromBody = this.bodyToken(req, body);
     let sessionId: string | undefined;
     if (fromBody !== undefined) {
@@ -103,7 +110,7 @@ export class SessionController {
     } else {
       const user = await this.guard.authenticate(req).catch(() => undefined);
       const refresh = user ? undefined : this.cookies.readRefresh(req);
-      if (user?.authMethod === 'cookie' || refresh !== undefined) assertSameOriginForCookieAuth(req, this.options);
+      if (user?.authMethod === 'cookie' || refresh !== undefined) assertSameOriginForCookieAuth(req, this.options, this.http);
       sessionId = user?.sessionId ?? (refresh !== undefined ? (await this.sessions.findByRefreshToken(refresh))?.sessionId : undefined);
       if (sessionId || refresh !== undefined) this.cookies.clear(res);
     }
@@ -115,8 +122,8 @@ export class SessionController {
   @Post('logout-all')
   @UseGuards(JwtAuthGuard)
   @HttpCode(204)
-  async logoutAll(@CurrentUser() user: AuthenticatedUser, @Res({ passthrough: true }) res: Response): Promise<void> {
-    noStore(res);
+  async logoutAll(@CurrentUser() user: AuthenticatedUser, @Res({ passthrough: true }) res: AuthResponse): Promise<void> {
+    this.noStore(res);
     await this.sessions.revokeAllForUser(user.id, 'logout_all');
     this.cookies.clear(res);
   }
@@ -124,8 +131,8 @@ export class SessionController {
   /** The signed-in user's live sessions, most recently used first. */
   @Get('sessions')
   @UseGuards(JwtAuthGuard)
-  async list(@CurrentUser() user: AuthenticatedUser, @Res({ passthrough: true }) res: Response): Promise<SessionListEntry[]> {
-    noStore(res);
+  async list(@CurrentUser() user: AuthenticatedUser, @Res({ passthrough: true }) res: AuthResponse): Promise<SessionListEntry[]> {
+    this.noStore(res);
     const sessions = await this.sessions.listForUser(user.id);
     return sessions.map((s) => ({ ...s, current: s.id === user.sessionId }));
   }
@@ -137,26 +144,26 @@ export class SessionController {
   async revoke(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', new ParseUUIDPipe()) id: string,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: AuthResponse,
   ): Promise<void> {
-    noStore(res);
+    this.noStore(res);
     if (!(await this.sessions.revokeOwned(user.id, id, 'session_revoked'))) throw new AuthError('not_found');
     if (id === user.sessionId) this.cookies.clear(res);
   }
 
   /** The body's refresh token; only a JSON body counts (a cross-site HTML form cannot send one). */
-  private bodyToken(req: Request, body: RefreshTokenBody): string | undefined {
+  private bodyToken(req: AuthRequest, body: RefreshTokenBody): string | undefined {
     if (body?.refreshToken === undefined) return undefined;
-    if (!req.is('application/json')) throw new AuthError('invalid_request');
+    if (!this.http.isJson(req)) throw new AuthError('invalid_request');
     return body.refreshToken;
   }
-}
 
-function noStore(res: Response): void {
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Pragma', 'no-cache');
-}
+  private noStore(res: AuthResponse): void {
+    this.http.setHeader(res, 'Cache-Control', 'no-store');
+    this.http.setHeader(res, 'Pragma', 'no-cache');
+  }
 
-function contextOf(req: Request): SessionContext {
-  return { userAgent: req.get('user-agent') ?? null, ip: req.ip ?? null };
+  private contextOf(req: AuthRequest): SessionContext {
+    return { userAgent: this.http.header(req, 'user-agent') ?? null, ip: this.http.clientIp(req) ?? null };
+  }
 }

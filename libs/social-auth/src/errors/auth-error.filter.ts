@@ -1,5 +1,6 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, Optional } from '@nestjs/common';
+import type { AuthResponse } from '../platform/auth-http';
+import { AuthHttpPlatform, authHttpOf } from '../platform/auth-http.provider';
 import { AUTH_ERROR_CODES, AuthErrorCode } from './auth-error-codes';
 import { AuthError } from './auth.error';
 
@@ -24,15 +25,19 @@ const STATUS_CODES: Partial<Record<number, AuthErrorCode>> = {
 export class AuthErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('AuthErrorFilter');
 
+  /** `http`: the app's platform seam; a filter built by hand (`new AuthErrorFilter()`) recognises the response by its shape. */
+  constructor(@Optional() private readonly http?: AuthHttpPlatform) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    if (response.headersSent) return;
+    const response = host.switchToHttp().getResponse<AuthResponse>();
+    const http = this.http ?? authHttpOf(response);
+    if (http.headersSent(response)) return;
     const error = toAuthError(exception);
     if (error.getStatus() >= 500 && !(exception instanceof AuthError)) {
       this.logger.error(`unexpected ${describe(exception)} answered as ${error.code}`);
     }
-    for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
-    response.status(error.getStatus()).json(error.body);
+    for (const [name, value] of Object.entries(error.headers)) http.setHeader(response, name, value);
+    http.send(response, error.getStatus(), error.body);
   }
 }
 

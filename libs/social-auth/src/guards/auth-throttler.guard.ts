@@ -4,6 +4,8 @@ import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerOptions, ThrottlerReques
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { AuthError } from '../errors/auth.error';
+import type { AuthRequest } from '../platform/auth-http';
+import { authHttpOf } from '../platform/auth-http.provider';
 
 /**
  * Name of the throttler that enforces the module's own limits. The host registers it in its
@@ -94,9 +96,9 @@ export function authThrottler(overrides: Partial<Record<AuthRateLimitKind, Parti
  * when the counter store is down. Register it as the host's `APP_GUARD` (instead of
  * `ThrottlerGuard`):
  *
- * - Tracker: the client address Express computed (`req.ip`), which honours exactly the
- *   `trust proxy` hop count the host set, so a forged `X-Forwarded-For` is ignored unless a
- *   trusted proxy wrote it. IPv4-mapped IPv6 (`::ffff:1.2.3.4`) counts as the IPv4 address; other
+ * - Tracker: the client address the platform computed (`req.ip`), which honours exactly the
+ *   hop count the host set (Express's `trust proxy`, Fastify's `trustProxy`), so a forged
+ *   `X-Forwarded-For` is ignored unless a trusted proxy wrote it. IPv4-mapped IPv6 (`::ffff:1.2.3.4`) counts as the IPv4 address; other
  *   IPv6 addresses count per /64 (one customer's prefix), so rotating inside it does not help.
  * - Key: the route *handler* (method, declared path, class and method name) plus the throttler name
  *   and the tracker, hashed. Path spelling (`/AUTH/refresh`, `/auth/refresh/`) cannot matter because
@@ -140,11 +142,10 @@ export class AuthThrottlerGuard extends ThrottlerGuard {
     return allowed;
   }
 
-  /** The client: `req.ip` as Express computed it from the trusted hops, normalised ({@link clientAddressKey}). */
+  /** The client: `req.ip` as the platform computed it from the trusted hops, normalised ({@link clientAddressKey}). */
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
-    const socket = req.socket as { remoteAddress?: string } | undefined;
-    const ip = typeof req.ip === 'string' && req.ip !== '' ? req.ip : socket?.remoteAddress;
-    return clientAddressKey(ip, this.ipv6Prefix);
+    const request = req as unknown as AuthRequest;
+    return clientAddressKey(authHttpOf(request).clientIp(request), this.ipv6Prefix);
   }
 
   /** The route handler, never the raw path: spelling variants share one bucket, on every instance. */

@@ -1,6 +1,7 @@
-import type { Request } from 'express';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { AuthError } from '../errors/auth.error';
+import type { AuthHttp, AuthRequest } from '../platform/auth-http';
+import { authHttpOf } from '../platform/auth-http.provider';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -12,19 +13,24 @@ export function isUnsafeMethod(method: string): boolean {
 /**
  * Whether the request's `Origin` (or, without one, its `Referer`) is the app's own origin or one
  * of `allowedOrigins`. `Origin: null`, a missing pair of headers, repeated headers and unparsable
- * values are all "not allowed".
+ * values are all "not allowed". `http` reads the headers (the app's platform seam; by default the
+ * request is recognised by its shape).
  * @publicApi
  */
-export function hasAllowedOrigin(req: Request, options: Pick<ResolvedAuthOptions, 'appOrigin' | 'allowedOrigins'>): boolean {
+export function hasAllowedOrigin(
+  req: AuthRequest,
+  options: Pick<ResolvedAuthOptions, 'appOrigin' | 'allowedOrigins'>,
+  http: Pick<AuthHttp, 'headerValues'> = authHttpOf(req),
+): boolean {
   const allowed = (origin: string) => origin === options.appOrigin || options.allowedOrigins.includes(origin);
-  const origin = single(req, 'origin');
+  const origin = single(http, req, 'origin');
   if (origin !== undefined) {
     if (origin === 'null') return false;
     const parsed = originOf(origin);
     // An Origin header is exactly scheme://host[:port]; anything longer is not a browser's.
     return parsed !== undefined && parsed === origin.toLowerCase() && allowed(parsed);
   }
-  const referer = single(req, 'referer');
+  const referer = single(http, req, 'referer');
   if (referer === undefined) return false;
   const parsed = originOf(referer);
   return parsed !== undefined && allowed(parsed);
@@ -36,8 +42,12 @@ export function hasAllowedOrigin(req: Request, options: Pick<ResolvedAuthOptions
  * browsers do not attach `Authorization` headers on their own, so they cannot be forged cross-site.
  * @publicApi
  */
-export function assertSameOriginForCookieAuth(req: Request, options: Pick<ResolvedAuthOptions, 'appOrigin' | 'allowedOrigins'>): void {
-  if (isUnsafeMethod(req.method) && !hasAllowedOrigin(req, options)) throw new AuthError('csrf_rejected');
+export function assertSameOriginForCookieAuth(
+  req: AuthRequest,
+  options: Pick<ResolvedAuthOptions, 'appOrigin' | 'allowedOrigins'>,
+  http: Pick<AuthHttp, 'headerValues'> = authHttpOf(req),
+): void {
+  if (isUnsafeMethod(req.method) && !hasAllowedOrigin(req, options, http)) throw new AuthError('csrf_rejected');
 }
 
 /**
@@ -45,17 +55,13 @@ export function assertSameOriginForCookieAuth(req: Request, options: Pick<Resolv
  * repeated headers (`Authorization`) and joins others, so ambiguity is judged on the raw list.
  * @internal
  */
-export function rawHeaderValues(req: Request, name: string): string[] {
-  const out: string[] = [];
-  const raw = req.rawHeaders ?? [];
-  // Comparing lengths first spares a lower-cased copy of every other header name.
-  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i].length === name.length && raw[i].toLowerCase() === name) out.push(raw[i + 1]);
-  return out;
+export function rawHeaderValues(req: AuthRequest, name: string, http: Pick<AuthHttp, 'headerValues'> = authHttpOf(req)): string[] {
+  return http.headerValues(req, name);
 }
 
 /** The header's value when sent exactly once. */
-function single(req: Request, name: string): string | undefined {
-  const values = rawHeaderValues(req, name);
+function single(http: Pick<AuthHttp, 'headerValues'>, req: AuthRequest, name: string): string | undefined {
+  const values = http.headerValues(req, name);
   return values.length === 1 ? values[0] : undefined;
 }
 

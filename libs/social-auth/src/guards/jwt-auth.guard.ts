@@ -1,16 +1,17 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
 import { IS_PUBLIC_KEY } from '../auth.constants';
 import { REQUEST_USER_KEY } from '../auth.internal-constants';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthError } from '../errors/auth.error';
+import type { AuthHttp, AuthRequest } from '../platform/auth-http';
+import { AuthHttpPlatform, authHttpOf } from '../platform/auth-http.provider';
 import { AccessTokenService } from '../tokens/access-token.service';
 import { AuthCookies } from '../tokens/auth-cookies';
 import type { AuthMethod, AuthenticatedUser } from '../tokens/authenticated-user';
 import { SessionService } from '../tokens/session.service';
-import { assertSameOriginForCookieAuth, rawHeaderValues } from './csrf';
+import { assertSameOriginForCookieAuth } from './csrf';
 
 /** An access token and where the request carried it. @publicApi */
 export interface AccessCredential {
@@ -45,6 +46,9 @@ const publicRoutes = new WeakMap<object, WeakMap<object, boolean>>();
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
+  /** The app's HTTP platform seam (property-injected so subclasses' constructors stay as they are). */
+  @Optional() @Inject(AuthHttpPlatform) protected readonly http?: AuthHttpPlatform;
+
   constructor(
     protected readonly reflector: Reflector,
     protected readonly tokens: AccessTokenService,
@@ -61,7 +65,7 @@ export class JwtAuthGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (this.isPublic(context)) return true;
     if (context.getType() !== 'http') return this.handleNonHttp(context);
-    const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<AuthRequest>();
     // The module's own signed-in routes also carry @UseGuards(JwtAuthGuard) so they stay protected
     // with `globalGuard: false`; with the global guard on, one request meets the guard twice, and
     // the second pass has nothing left to check.
@@ -74,11 +78,11 @@ export class JwtAuthGuard implements CanActivate {
    * Authenticates a request from its bearer token or access cookie, without the CSRF check.
    * Throws (rejects with) `AuthError` (`unauthorized`, `token_expired`) when it cannot.
    */
-  async authenticate(request: Request): Promise<AuthenticatedUser> {
+  async authenticate(request: AuthRequest): Promise<AuthenticatedUser> {
     return this.authenticateNow(request);
   }
 
-  private authenticateNow(request: Request): AuthenticatedUser | Promise<AuthenticatedUser> {
+  private authenticateNow(request: AuthRequest): AuthenticatedUser | Promise<AuthenticatedUser> {
     const credential = this.extractCredential(request);
     if (!credential) throw new AuthError('unauthorized');
     const user = { ...this.tokens.verify(credential.token), authMethod: credential.method };
@@ -86,7 +90,7 @@ export class JwtAuthGuard implements CanActivate {
     return pending instanceof Promise ? pending.then(() => user) : user;
   }
 
-  private admit(request: Request, user: AuthenticatedUser): true {
+  private admit(request: AuthRequest, user: AuthenticatedUser): true {
     if (user.authMethod === 'cookie') this.checkCsrf(request);
     (request as unknown as Record<string, unknown>)[REQUEST_USER_KEY] = user;
     (request as unknown as Record<symbol, unknown>)[AUTHENTICATED] = true;
@@ -111,10 +115,10 @@ export class JwtAuthGuard implements CanActivate {
    * Where the token comes from: `Authorization: Bearer` (scheme case-insensitive, RFC 9110 §11.1)
    * or the access cookie. Throws on ambiguity; returns undefined when there is none.
    */
-  protected extractCredential(request: Request): AccessCredential | undefined {
+  protected extractCredential(request: AuthRequest): AccessCredential | undefined {
     // Node keeps the first of repeated Authorization headers in `headers`: absent there means
     // absent; present means the raw headers must say whether it came more than once.
-    const authorizations = request.headers.authorization === undefined ? [] : rawHeaderValues(request, 'authorization');
+    const authorizations = request.headers.authorization === undefined ? [] : this.httpOf(request).headerValues(request, 'authorization');
     if (authorizations.length > 1) throw new AuthError('unauthorized');
     let bearer: string | undefined;
     if (authorizations.length === 1 && /^bearer(\s|$)/i.test(authorizations[0])) {
@@ -146,8 +150,12 @@ export class JwtAuthGuard implements CanActivate {
   }
 
   /** The CSRF rule for cookie-authenticated requests. */
-  protected checkCsrf(request: Request): void {
-    assertSameOriginForCookieAuth(request, this.options);
+  protected checkCsrf(request: AuthRequest): void {
+    assertSameOriginForCookieAuth(request, this.options, this.httpOf(request));
+  }
+
+  private httpOf(request: AuthRequest): AuthHttp {
+    return this.http ?? authHttpOf(request);
   }
 
   /** Non-HTTP handlers (microservices, gateways) are refused unless public; override to authenticate them. */

@@ -1,7 +1,6 @@
 import { Controller, HttpCode, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { IsString, Matches, MaxLength, validateSync } from 'class-validator';
-import type { Request, Response } from 'express';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { Public } from '../decorators/public.decorator';
@@ -9,6 +8,8 @@ import { AuthErrorFilter } from '../errors/auth-error.filter';
 import { AuthError } from '../errors/auth.error';
 import { AuthRateLimited } from '../guards/auth-throttler.guard';
 import { assertSameOriginForCookieAuth } from '../guards/csrf';
+import type { AuthRequest, AuthResponse } from '../platform/auth-http';
+import { AuthHttpPlatform } from '../platform/auth-http.provider';
 import { AuthCookies } from '../tokens/auth-cookies';
 import { HandoffService } from './handoff.service';
 import { CODE_VERIFIER } from './login-code';
@@ -52,6 +53,7 @@ export class HandoffController {
     private readonly handoff: HandoffService,
     private readonly cookies: AuthCookies,
     @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
+    private readonly http: AuthHttpPlatform,
   ) {}
 
   /** Exchanges `{ code, code_verifier }` for an access token (and a refresh token or the session cookies). */
@@ -59,12 +61,13 @@ export class HandoffController {
   @Public()
   @Post('token')
   @HttpCode(200)
-  async token(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<LoginCodeExchangeAnswer> {
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Pragma', 'no-cache');
-    const body = parseBody(req);
-    if (this.handoff.peekClient(body.code) === 'browser') assertSameOriginForCookieAuth(req, this.options);
-    const { tokens, client } = await this.handoff.redeem(body.code, body.code_verifier, { userAgent: req.get('user-agent') ?? null, ip: req.ip ?? null });
+  async token(@Req() req: AuthRequest, @Res({ passthrough: true }) res: AuthResponse): Promise<LoginCodeExchangeAnswer> {
+    this.http.setHeader(res, 'Cache-Control', 'no-store');
+    this.http.setHeader(res, 'Pragma', 'no-cache');
+    const body = parseBody(req, this.http.isJson(req));
+    if (this.handoff.peekClient(body.code) === 'browser') assertSameOriginForCookieAuth(req, this.options, this.http);
+    const context = { userAgent: this.http.header(req, 'user-agent') ?? null, ip: this.http.clientIp(req) ?? null };
+    const { tokens, client } = await this.handoff.redeem(body.code, body.code_verifier, context);
     const answer: LoginCodeExchangeAnswer = { accessToken: tokens.accessToken, tokenType: 'Bearer', expiresIn: tokens.expiresIn };
     if (client === 'native') return { ...answer, refreshToken: tokens.refreshToken };
     this.cookies.setSession(res, tokens);
@@ -72,8 +75,8 @@ export class HandoffController {
   }
 }
 
-function parseBody(req: Request): LoginCodeExchangeBody {
-  if (!req.is('application/json') || !req.body || typeof req.body !== 'object' || Array.isArray(req.body)) throw new AuthError('invalid_request');
+function parseBody(req: AuthRequest & { body?: unknown }, isJson: boolean): LoginCodeExchangeBody {
+  if (!isJson || !req.body || typeof req.body !== 'object' || Array.isArray(req.body)) throw new AuthError('invalid_request');
   const body = plainToInstance(LoginCodeExchangeBody, req.body as object);
   if (validateSync(body, { whitelist: true, forbidNonWhitelisted: true }).length > 0) throw new AuthError('invalid_request');
   return body;

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { StrategyRequest } from '../transaction/passport-state.store';
 
 /** How one run of a passport strategy ended. @internal */
 export type StrategyOutcome =
@@ -10,7 +10,7 @@ export type StrategyOutcome =
 
 /** The passport-strategy protocol the runner drives. @internal */
 export interface RunnableStrategy {
-  authenticate(req: Request, options?: object): void;
+  authenticate(req: StrategyRequest, options?: object): void;
 }
 
 /**
@@ -23,7 +23,7 @@ export interface RunnableStrategy {
  * one place. The first action wins; later calls are ignored.
  * @internal
  */
-export function runStrategy(strategy: RunnableStrategy, req: Request, options: object): Promise<StrategyOutcome> {
+export function runStrategy(strategy: RunnableStrategy, req: StrategyRequest, options: object): Promise<StrategyOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const settle = (outcome: StrategyOutcome): void => {
@@ -47,7 +47,7 @@ export function runStrategy(strategy: RunnableStrategy, req: Request, options: o
 
 /** A strategy whose `validate` turns passport-oauth2's verify arguments into the signed-in identity. @internal */
 export interface ValidatingStrategy {
-  validate(req: Request, accessToken: string, refreshToken: unknown, params: Record<string, unknown>, profile: unknown): Promise<unknown>;
+  validate(req: StrategyRequest, accessToken: string, refreshToken: unknown, params: Record<string, unknown>, profile: unknown): Promise<unknown>;
 }
 
 /**
@@ -63,7 +63,7 @@ export interface ValidatingStrategy {
  */
 export function validateCallback(
   this: ValidatingStrategy,
-  req: Request,
+  req: StrategyRequest,
   accessToken: string,
   refreshToken: unknown,
   params: Record<string, unknown>,

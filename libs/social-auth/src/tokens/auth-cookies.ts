@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
-import type { CookieOptions as ExpressCookieOptions, Request, Response } from 'express';
+import { Injectable, Optional } from '@nestjs/common';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { AuthPaths } from '../controllers/auth-paths';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
+import type { AuthHttp, AuthRequest, AuthResponse } from '../platform/auth-http';
+import { AuthHttpPlatform, authHttpOf } from '../platform/auth-http.provider';
+import { formatSetCookie, SetCookieAttributes } from '../platform/set-cookie';
 import { Clock } from './clock';
 import { AuthCookieNames, authCookieNames } from './cookie-names';
 import type { IssuedTokens } from './session.types';
@@ -39,38 +41,40 @@ export class AuthCookies {
     private readonly clock: Clock,
     // Built by hand (no Nest app), the routes are those of an app without a global prefix.
     private readonly paths: AuthPaths = new AuthPaths(options),
+    // The app's HTTP platform; built by hand, each response is recognised by its shape.
+    @Optional() private readonly http?: AuthHttpPlatform,
   ) {
     this.names = authCookieNames(options);
   }
 
   /** Sets the access and refresh cookies of a freshly opened or refreshed session. */
-  setSession(res: Response, tokens: IssuedTokens): void {
+  setSession(res: AuthResponse, tokens: IssuedTokens): void {
     const now = this.clock.now().getTime();
-    res.cookie(this.names.access, tokens.accessToken, { ...this.base('/'), maxAge: tokens.expiresIn * 1000 });
+    this.set(res, this.names.access, tokens.accessToken, { ...this.base('/'), maxAge: tokens.expiresIn * 1000 });
     const refreshMs = Math.max(0, tokens.refreshExpiresAt.getTime() - now);
-    res.cookie(this.names.refresh, tokens.refreshToken, { ...this.base(this.refreshPath), maxAge: refreshMs });
+    this.set(res, this.names.refresh, tokens.refreshToken, { ...this.base(this.refreshPath), maxAge: refreshMs });
   }
 
   /** Expires both session cookies (`Max-Age=0`, same name, path and attributes as when set). */
-  clear(res: Response): void {
-    res.cookie(this.names.access, '', { ...this.base('/'), maxAge: 0 });
-    res.cookie(this.names.refresh, '', { ...this.base(this.refreshPath), maxAge: 0 });
+  clear(res: AuthResponse): void {
+    this.set(res, this.names.access, '', { ...this.base('/'), maxAge: 0 });
+    this.set(res, this.names.refresh, '', { ...this.base(this.refreshPath), maxAge: 0 });
   }
 
   /** The access-token cookie, or undefined when absent or sent more than once. */
-  readAccess(req: Request): string | undefined {
+  readAccess(req: AuthRequest): string | undefined {
     const read = this.read(req, 'access');
     return read.status === 'present' ? read.value : undefined;
   }
 
   /** The refresh-token cookie, or undefined when absent or sent more than once. */
-  readRefresh(req: Request): string | undefined {
+  readRefresh(req: AuthRequest): string | undefined {
     const read = this.read(req, 'refresh');
     return read.status === 'present' ? read.value : undefined;
   }
 
   /** Reads one of the session cookies from the raw `Cookie` header, telling absent from ambiguous. */
-  read(req: Request, kind: 'access' | 'refresh'): CookieRead {
+  read(req: AuthRequest, kind: 'access' | 'refresh'): CookieRead {
     return readCookie(req.headers.cookie, this.names[kind]);
   }
 
@@ -83,8 +87,13 @@ export class AuthCookies {
     return this.paths.refreshCookiePath;
   }
 
-  private base(path: string): ExpressCookieOptions {
+  private base(path: string): Omit<SetCookieAttributes, 'maxAge'> {
     return { httpOnly: true, sameSite: 'lax', secure: this.options.cookies.secure, path };
+  }
+
+  private set(res: AuthResponse, name: string, value: string, attributes: SetCookieAttributes): void {
+    const http: AuthHttp = this.http ?? authHttpOf(res);
+    http.appendSetCookie(res, formatSetCookie(name, value, attributes));
   }
 }
 

@@ -1,9 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { AuthPaths } from '../controllers/auth-paths';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
+import type { AuthRequest, AuthResponse } from '../platform/auth-http';
+import { AuthHttpPlatform } from '../platform/auth-http.provider';
+import { formatSetCookie } from '../platform/set-cookie';
 import { readCookie } from '../tokens/auth-cookies';
 import { Clock } from '../tokens/clock';
 import { authCookieNames } from '../tokens/cookie-names';
@@ -30,6 +32,12 @@ export interface TransactionSeed {
   nonce?: string;
   issuer?: string;
   requireIss: boolean;
+}
+
+/** A new transaction and its sealed cookie value. @internal */
+export interface CreatedTransaction {
+  transaction: OAuthTransaction;
+  sealed: string;
 }
 
 /** The transaction of a callback request, or the error code of why there is none. @internal */
@@ -65,13 +73,17 @@ export class OAuthTransactionService {
     private readonly clock: Clock,
     @Inject(SingleUseStore) private readonly singleUse: SingleUseStore,
     private readonly paths: AuthPaths,
+    private readonly http: AuthHttpPlatform,
   ) {
     this.key = deriveKey(options, TRANSACTION_KEY_PURPOSE);
     this.cookieName = authCookieNames(options).transaction;
   }
 
-  /** Creates the transaction of a new authorization request and sets its cookie on `res`. */
-  create(res: Response, seed: TransactionSeed, verifier: string): OAuthTransaction {
+  /**
+   * Creates the transaction of a new authorization request, sealed for its cookie. Nothing is
+   * written: the flow sets the cookie ({@link setCookie}) once the redirect is ready.
+   */
+  create(seed: TransactionSeed, verifier: string): CreatedTransaction {
     const now = this.clock.seconds();
     const transaction: OAuthTransaction = {
       id: randomBytes(16).toString('base64url'),
@@ -93,12 +105,16 @@ export class OAuthTransactionService {
       transaction.returnTo = this.options.defaultReturnTo;
       sealed = sealTransaction(transaction, this.key);
     }
-    res.cookie(this.cookieName, sealed, { ...this.cookieAttributes(), maxAge: this.options.transaction.ttl * 1000 });
-    return transaction;
+    return { transaction, sealed };
+  }
+
+  /** Sets the transaction cookie of a created transaction on `res`. */
+  setCookie(res: AuthResponse, created: CreatedTransaction): void {
+    this.http.appendSetCookie(res, formatSetCookie(this.cookieName, created.sealed, { ...this.cookieAttributes(), maxAge: this.options.transaction.ttl * 1000 }));
   }
 
   /** Opens the request's transaction cookie: absent, duplicated, tampered or malformed → `invalid_state`; expired → `state_expired`. */
-  read(req: Request): TransactionRead {
+  read(req: AuthRequest): TransactionRead {
     const cookie = readCookie(req.headers.cookie, this.cookieName);
     if (cookie.status !== 'present') return { ok: false, code: 'invalid_state' };
     const opened = openTransaction(cookie.value, this.key, this.clock.seconds());
@@ -113,8 +129,8 @@ export class OAuthTransactionService {
   }
 
   /** Expires the transaction cookie (same name, path and attributes as when it was set). */
-  clear(res: Response): void {
-    res.cookie(this.cookieName, '', { ...this.cookieAttributes(), maxAge: 0 });
+  clear(res: AuthResponse): void {
+    this.http.appendSetCookie(res, formatSetCookie(this.cookieName, '', { ...this.cookieAttributes(), maxAge: 0 }));
   }
 
   /** `Path` of the transaction cookie: the callback route's path up to `:provider`, as served (`/auth`, `/api/auth`). */

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { StrategyRequest } from '../../transaction/passport-state.store';
 import { Strategy as GitHubOAuth2Strategy, type StrategyOptionsWithRequest } from 'passport-github2';
 import type { ResolvedGithubOptions } from '../../auth.options';
 import { AuthError } from '../../errors/auth.error';
@@ -53,7 +53,7 @@ export class GithubStrategy extends GitHubOAuth2Strategy {
   }
 
   /** passport verify callback: the identity was fully built and checked by `userProfile`. */
-  async validate(_req: Request, _accessToken: string, _refreshToken: unknown, _params: unknown, identity: VerifiedIdentity): Promise<VerifiedIdentity> {
+  async validate(_req: StrategyRequest, _accessToken: string, _refreshToken: unknown, _params: unknown, identity: VerifiedIdentity): Promise<VerifiedIdentity> {
     if (!identity || identity.provider !== 'github') throw new AuthError('provider_error');
     return identity;
   }

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { StrategyRequest } from '../../transaction/passport-state.store';
 import { Strategy as GoogleOAuth2Strategy, type StrategyOptionsWithRequest } from 'passport-google-oauth20';
 import type { ResolvedGoogleOptions } from '../../auth.options';
 import type { ProviderHttpClient } from '../../http/provider-http.client';
@@ -48,7 +48,7 @@ export class GoogleStrategy extends GoogleOAuth2Strategy {
   }
 
   /** passport verify callback (arity 6, with `req` and the token response `params`). */
-  async validate(req: Request, accessToken: string, _refreshToken: unknown, params: Record<string, unknown>): Promise<VerifiedIdentity> {
+  async validate(req: StrategyRequest, accessToken: string, _refreshToken: unknown, params: Record<string, unknown>): Promise<VerifiedIdentity> {
     const { claims, userinfo } = await verifyOidcCallback({
       req,
       providerId: 'google',

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Request } from 'express';
+import type { StrategyRequest } from '../../transaction/passport-state.store';
 import { AuthError } from '../../errors/auth.error';
 import { ProviderHttpClient, parseJsonObject } from '../../http/provider-http.client';
 import type { TransactionSeed } from '../../transaction/oauth-transaction.service';
@@ -32,7 +32,7 @@ export function nonceParam(state: unknown): { nonce?: string } {
  * @internal
  */
 export async function verifyOidcCallback(input: {
-  req: Request;
+  req: StrategyRequest;
   providerId: string;
   params: Record<string, unknown>;
   verifyIdToken: (idToken: string, nonce: string | undefined) => Promise<Record<string, unknown>>;

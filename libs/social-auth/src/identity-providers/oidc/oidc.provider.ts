@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { StrategyRequest } from '../../transaction/passport-state.store';
 import type { ProviderHttpClient } from '../../http/provider-http.client';
 import type { Clock } from '../../tokens/clock';
 import type { TransactionStateStore } from '../../transaction/passport-state.store';
@@ -60,7 +60,7 @@ export class OidcIdentityProvider implements OAuthIdentityProvider {
     // Delegates each run to the strategy built from the current metadata, forwarding its outcome
     // to the actions `runStrategy` attached to this run.
     this.strategy = {
-      authenticate(this: StrategyActions, req: Request, options?: object): void {
+      authenticate(this: StrategyActions, req: StrategyRequest, options?: object): void {
         current()
           .then((strategy) => runStrategy(strategy, req, options ?? {}))
           .then(

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { StrategyRequest } from '../../transaction/passport-state.store';
 import { Strategy as OAuth2Strategy, type StrategyOptionsWithRequest } from 'passport-oauth2';
 import type { ProviderHttpClient } from '../../http/provider-http.client';
 import { useProviderHttp } from '../../http/oauth2-transport';
@@ -58,7 +58,7 @@ export function createOidcStrategy(deps: OidcStrategyDeps): RunnableStrategy {
     }
 
     /** passport verify callback (arity 6, with `req` and the token response `params`). */
-    async validate(req: Request, accessToken: string, _refreshToken: unknown, params: Record<string, unknown>): Promise<VerifiedIdentity> {
+    async validate(req: StrategyRequest, accessToken: string, _refreshToken: unknown, params: Record<string, unknown>): Promise<VerifiedIdentity> {
       const userinfoEndpoint = config.useUserInfo ? metadata.userinfoEndpoint : undefined;
       const { claims, userinfo } = await verifyOidcCallback({
         req,
