@@ -1,6 +1,7 @@
 import { AUTH_MIGRATIONS, AuthModule, AuthModuleOptions, AuthSetupError, AuthUserStore, LocalUser, TypeOrmUserStore } from '@nest-social-auth/core';
 import { DynamicModule, INestApplicationContext, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
@@ -217,14 +218,22 @@ describe('boot refuses an HTTP platform the module does not support, and accepts
     await database?.drop();
   });
 
-  const MESSAGE = "@nest-social-auth/core supports the express HTTP platform; this app runs on fastify: create it with @nestjs/platform-express (NestFactory.create's default adapter).";
+  const MESSAGE =
+    "@nest-social-auth/core supports the express and fastify HTTP platforms; this app runs on koa: create it with @nestjs/platform-express (NestFactory.create's default adapter) or @nestjs/platform-fastify (FastifyAdapter).";
 
-  it('NestFactory.create with the Fastify adapter: refused while the app is created', async () => {
+  /** An adapter of a platform the module has no `AuthHttp` for: Express underneath, `koa` by name. */
+  class KoaNamedAdapter extends ExpressAdapter {
+    override getType(): string {
+      return 'koa';
+    }
+  }
+
+  it('NestFactory.create with an adapter of another platform (getType() koa): refused while the app is created', async () => {
     @Module({ imports: [typeOrm(database, created), AuthModule.forRoot(OPTIONS)] })
     class HostModule {}
     let error: Error | undefined;
     try {
-      const app = await NestFactory.create(HostModule, new FastifyAdapter(), { logger: false, abortOnError: false });
+      const app = await NestFactory.create(HostModule, new KoaNamedAdapter(), { logger: false, abortOnError: false });
       await app.close();
     } catch (e) {
       error = e as Error;
@@ -235,10 +244,10 @@ describe('boot refuses an HTTP platform the module does not support, and accepts
     expect(error!.message).toBe(MESSAGE);
   });
 
-  it('a testing module given the Fastify adapter (known only after compile): refused at init', async () => {
+  it('a testing module given that adapter (known only after compile): refused at init', async () => {
     let error: Error | undefined;
     const moduleRef = await Test.createTestingModule({ imports: [typeOrm(database, created), AuthModule.forRoot(OPTIONS)] }).compile();
-    const app = moduleRef.createNestApplication(new FastifyAdapter(), { logger: false });
+    const app = moduleRef.createNestApplication(new KoaNamedAdapter(), { logger: false });
     try {
       await app.init();
     } catch (e) {
@@ -265,5 +274,17 @@ describe('boot refuses an HTTP platform the module does not support, and accepts
 
   it('the default Express adapter starts', async () => {
     expect(await boot([typeOrm(database, created), AuthModule.forRoot(OPTIONS)], created)).toBeUndefined();
+  });
+
+  it('NestFactory.create with the Fastify adapter starts', async () => {
+    @Module({ imports: [typeOrm(database, created), AuthModule.forRoot(OPTIONS)] })
+    class HostModule {}
+    try {
+      const app = await NestFactory.create(HostModule, new FastifyAdapter(), { logger: false, abortOnError: false });
+      await app.init();
+      await app.close();
+    } finally {
+      await destroyAll(created);
+    }
   });
 });

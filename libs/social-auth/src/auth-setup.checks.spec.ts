@@ -8,19 +8,20 @@ import type { AuthUserStore } from './linking/user-store.port';
 import { TypeOrmSingleUseStore } from './transaction/typeorm-single-use.store';
 
 describe('assertSupportedHttpPlatform: one list of supported platforms', () => {
-  it('express is the supported platform today', () => {
-    expect(SUPPORTED_HTTP_PLATFORMS).toEqual(['express']);
+  it('express and fastify are the supported platforms', () => {
+    expect(SUPPORTED_HTTP_PLATFORMS).toEqual(['express', 'fastify']);
     expect(() => assertSupportedHttpPlatform('express')).not.toThrow();
+    expect(() => assertSupportedHttpPlatform('fastify')).not.toThrow();
   });
 
   it.each([undefined, null])('no HTTP adapter (%s: application context, microservice) is accepted', (platform) => {
     expect(() => assertSupportedHttpPlatform(platform)).not.toThrow();
   });
 
-  it.each(['fastify', 'koa'])('%s is refused by name, saying what to use', (platform) => {
+  it.each(['koa', 'hapi'])('%s is refused by name, saying what to use', (platform) => {
     expect(() => assertSupportedHttpPlatform(platform)).toThrow(AuthSetupError);
     expect(() => assertSupportedHttpPlatform(platform)).toThrow(
-      `@nest-social-auth/core supports the express HTTP platform; this app runs on ${platform}: create it with @nestjs/platform-express (NestFactory.create's default adapter).`,
+      `@nest-social-auth/core supports the express and fastify HTTP platforms; this app runs on ${platform}: create it with @nestjs/platform-express (NestFactory.create's default adapter) or @nestjs/platform-fastify (FastifyAdapter).`,
     );
   });
 });

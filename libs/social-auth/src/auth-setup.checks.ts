@@ -3,11 +3,12 @@ import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { AuthSetupError } from './errors/auth.error';
 
 /**
- * HTTP platforms (`HttpAdapterHost.httpAdapter.getType()`) the module runs on: its controllers,
- * cookies and passport strategies use Express's request and response.
+ * HTTP platforms (`HttpAdapterHost.httpAdapter.getType()`) the module runs on: those with an
+ * `AuthHttp` (`platform/`), through which its controllers, cookies, guard and filter read requests
+ * and write responses.
  * @internal
  */
-export const SUPPORTED_HTTP_PLATFORMS: readonly string[] = ['express'];
+export const SUPPORTED_HTTP_PLATFORMS: readonly string[] = ['express', 'fastify'];
 
 /**
  * Refuses, at boot and with one sentence saying what to change, an app the module cannot run in
@@ -45,7 +46,7 @@ export class AuthSetupChecks implements OnModuleInit {
 export function assertSupportedHttpPlatform(platform: string | undefined | null): void {
   if (platform === undefined || platform === null || SUPPORTED_HTTP_PLATFORMS.includes(platform)) return;
   throw new AuthSetupError(
-    `@nest-social-auth/core supports the ${SUPPORTED_HTTP_PLATFORMS.join(', ')} HTTP platform; this app runs on ${platform}: create it with @nestjs/platform-express (NestFactory.create's default adapter).`,
+    `@nest-social-auth/core supports the express and fastify HTTP platforms; this app runs on ${platform}: create it with @nestjs/platform-express (NestFactory.create's default adapter) or @nestjs/platform-fastify (FastifyAdapter).`,
   );
 }
 
