@@ -1,4 +1,5 @@
 import { INestApplication, LogLevel } from '@nestjs/common';
+import type { AbstractHttpAdapter } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
 import { DataSource } from 'typeorm';
@@ -8,6 +9,13 @@ import { setupOpenApi } from './openapi/openapi';
 
 /** Applies what the HTTP layer needs; shared by main.ts and the e2e tests so both run the same app. */
 export function configureApp(app: INestApplication, config: DemoConfig): void {
+  if (app.getHttpAdapter().getType() === 'fastify') {
+    // On Fastify, trust proxy is the adapter's (see httpAdapter), Fastify sends no X-Powered-By and
+    // the module reads cookies itself; Swagger UI's assets are served by @fastify/static.
+    setupOpenApi(app);
+    app.enableShutdownHooks();
+    return;
+  }
   const express = app as NestExpressApplication;
   // Only the configured number of proxy hops may set X-Forwarded-For (rate-limit keys).
   express.set('trust proxy', config.trustProxy > 0 ? config.trustProxy : false);
@@ -16,6 +24,22 @@ export function configureApp(app: INestApplication, config: DemoConfig): void {
   // The API description (public): Swagger UI at /docs, JSON at /docs-json.
   setupOpenApi(app);
   app.enableShutdownHooks();
+}
+
+/**
+ * The HTTP adapter of `HTTP_PLATFORM`: undefined on Express (Nest's default adapter), a
+ * FastifyAdapter on Fastify. Fastify is loaded only then, so the Express demo never loads it.
+ */
+export async function httpAdapter(config: DemoConfig): Promise<AbstractHttpAdapter | undefined> {
+  if (config.httpPlatform !== 'fastify') return undefined;
+  const { FastifyAdapter } = await import('@nestjs/platform-fastify');
+  return new FastifyAdapter({
+    // Express's `trust proxy` of configureApp: only the configured number of hops may set X-Forwarded-For.
+    trustProxy: config.trustProxy > 0 ? config.trustProxy : false,
+    // Express matches paths case-insensitively and ignores a trailing slash; Fastify does the same,
+    // so a URL reaches the same route on both.
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
+  });
 }
 
 /**

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   // reported at once instead of after loading every module.
   const { Logger } = await import('@nestjs/common');
   const { NestFactory } = await import('@nestjs/core');
-  const { configureApp, logLevels, runMigrations } = await import('./bootstrap');
+  const { configureApp, httpAdapter, logLevels, runMigrations } = await import('./bootstrap');
   const { AppModule } = await import('./app.module');
   const logger = new Logger('Demo');
   try {
@@ -26,7 +26,12 @@ async function main(): Promise<void> {
   if (config.ephemeralSecret) {
     logger.warn('AUTH_JWT_SECRET is not set: using a random secret for this run; every restart signs everyone out');
   }
-  const app = await NestFactory.create(AppModule.forRoot(config), { logger: logLevels(config), abortOnError: false });
+  const options = { logger: logLevels(config), abortOnError: false };
+  // HTTP_PLATFORM=fastify runs the same app on Nest's Fastify adapter; Express stays Nest's default.
+  const adapter = await httpAdapter(config);
+  const app = adapter
+    ? await NestFactory.create(AppModule.forRoot(config), adapter, options)
+    : await NestFactory.create(AppModule.forRoot(config), options);
   configureApp(app, config);
   await app.listen(config.port, process.env.HOST || '127.0.0.1');
   logger.log(`listening on ${config.appUrl}${config.sandbox ? ' (sandbox identity providers)' : ''}`);

@@ -36,6 +36,8 @@ export interface DemoConfig {
   oidc: DemoOidcProvider[];
   /** Serve the testing kit's fake Google and GitHub in-process (development only). */
   sandbox: boolean;
+  /** The HTTP platform the demo runs on (`HTTP_PLATFORM`): Nest's Express adapter or its Fastify adapter. */
+  httpPlatform: DemoHttpPlatform;
   /** Number of proxy hops trusted for `X-Forwarded-For`; 0 trusts none. */
   trustProxy: number;
   /** Requests per minute per client allowed on the module's start, callback and refresh routes. */
@@ -47,6 +49,9 @@ export interface DemoConfig {
   /** Ports of the sandbox's fake Google and GitHub (`AUTH_SANDBOX_GOOGLE_PORT`, `AUTH_SANDBOX_GITHUB_PORT`); 0 picks free ones. */
   sandboxPorts: { google: number; github: number };
 }
+
+/** The HTTP platforms the demo runs on (`HTTP_PLATFORM`). */
+export type DemoHttpPlatform = 'express' | 'fastify';
 
 /** A wrong environment variable; the message names it. */
 export class EnvError extends Error {}
@@ -126,6 +131,7 @@ export function loadDemoConfig(env: Env): DemoConfig {
     },
     oidc,
     sandbox,
+    httpPlatform: httpPlatform(env),
     trustProxy: int(env, 'AUTH_TRUST_PROXY', 0, 0, 10),
     rateLimits: {
       start: int(env, 'AUTH_RATE_LIMIT_START', 30, 1, 100_000),
@@ -136,6 +142,13 @@ export function loadDemoConfig(env: Env): DemoConfig {
     handoffRedirectUris: redirectUris(env, 'AUTH_HANDOFF_REDIRECT_URIS'),
     sandboxPorts: { google: int(env, 'AUTH_SANDBOX_GOOGLE_PORT', 0, 0, 65535), github: int(env, 'AUTH_SANDBOX_GITHUB_PORT', 0, 0, 65535) },
   };
+}
+
+function httpPlatform(env: Env): DemoHttpPlatform {
+  const raw = env.HTTP_PLATFORM;
+  if (raw === undefined || raw === '') return 'express';
+  if (raw === 'express' || raw === 'fastify') return raw;
+  throw new EnvError(`HTTP_PLATFORM must be express or fastify (got "${raw.slice(0, 20)}")`);
 }
 
 /** A comma-separated list of hand-off redirect URIs, each checked by the module's own rule. */

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-/** The demo as `npm start` runs it, in a child process on a fresh SQLite file. */
+/** The demo as `npm start` runs it, in a child process on a fresh SQLite file, on the run's HTTP platform. */
 export interface DemoProcess {
   /** `APP_URL` of the demo, e.g. `http://localhost:41234`. */
   url: string;
@@ -26,7 +26,7 @@ const DEMO_VARIABLES = [
   'GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET', 'GOOGLE_ISSUER', 'GOOGLE_AUTHORIZATION_URL', 'GOOGLE_TOKEN_URL',
   'GOOGLE_USERINFO_URL', 'GOOGLE_JWKS_URL', 'GOOGLE_DISCOVERY_URL', 'GOOGLE_HOSTED_DOMAIN',
   'GITHUB_CLIENT_ID', 'GITHUB_CLIENT_SECRET', 'GITHUB_AUTHORIZATION_URL', 'GITHUB_TOKEN_URL', 'GITHUB_API_URL', 'GITHUB_ISSUER',
-  'AUTH_SANDBOX', 'AUTH_TRUST_PROXY',
+  'AUTH_SANDBOX', 'AUTH_TRUST_PROXY', 'HTTP_PLATFORM',
 ];
 
 /** Options of {@link startDemo}. */
@@ -57,6 +57,8 @@ export async function startDemo({ databaseUrl, env = {}, timeoutMs = 30_000 }: S
     APP_URL: url,
     DATABASE_URL: databaseUrl ?? `sqlite:${join(dir, 'demo.sqlite')}`,
     AUTH_SANDBOX: 'true',
+    // The run's platform (TEST_HTTP_PLATFORM, as the e2e suite's): the demo on Express or on Fastify.
+    HTTP_PLATFORM: process.env.TEST_HTTP_PLATFORM ?? 'express',
     ...env,
   });
   const child = spawn(
