@@ -9,7 +9,7 @@
 #
 #   bash scripts/consumer-app.sh                         # npm run pack, then everything
 #   bash scripts/consumer-app.sh --core a.tgz --testing b.tgz   # use these tarballs, no pack
-#   bash scripts/consumer-app.sh --platform express      # the HTTP platform (only express so far)
+#   bash scripts/consumer-app.sh --platform fastify      # the HTTP platform: express (default) or fastify
 #   KEEP=1 bash scripts/consumer-app.sh                  # keep the app directory and the database
 #
 # Environment: CONSUMER_APP_PG_URL (default postgres://postgres@127.0.0.1:5432, a superuser that
@@ -47,10 +47,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 case "$PLATFORM" in
-  express) ;;
-  # fastify: add platforms/fastify (main.ts + test/create-app.ts with FastifyAdapter) and its
-  # installs in install_platform below once the module supports @nestjs/platform-fastify.
-  *) echo "consumer-app: --platform $PLATFORM is not supported yet (only: express)" >&2; exit 2 ;;
+  express | fastify) ;;
+  *) echo "consumer-app: --platform $PLATFORM is not supported (express or fastify)" >&2; exit 2 ;;
 esac
 if [[ -n "$CORE_TGZ" || -n "$TESTING_TGZ" ]]; then
   [[ -f "$CORE_TGZ" && -f "$TESTING_TGZ" ]] || { echo "consumer-app: --core and --testing must both name existing tarballs" >&2; exit 2; }
@@ -222,15 +220,36 @@ else
   show "$LOGS/install-core.log"; [[ -f "$LOGS/install-testing.log" ]] && show "$LOGS/install-testing.log"
   finish
 fi
+# Fastify: the adapter, pinned to the app's Nest line as the core README's Install section says.
+# The stock @nestjs/platform-express stays: Nest's Fastify docs only add the adapter, and Nest uses
+# the adapter main.ts passes.
+FASTIFY_SPEC="@nestjs/platform-fastify@^11"
 install_platform() {
   case "$PLATFORM" in
     express) return 0 ;; # the stock app already depends on @nestjs/platform-express
+    fastify)
+      # Read whole first: grep -q would stop early and tar's SIGPIPE would fail the pipeline.
+      local readme
+      readme=$(tar -xOzf "$CORE_TGZ" package/README.md 2>/dev/null || true)
+      if grep -qF "npm i $FASTIFY_SPEC" <<<"$readme"; then
+        pass "the core README's Install section names npm i $FASTIFY_SPEC for Fastify"
+      else
+        fail "the core README's Install section names npm i $FASTIFY_SPEC for Fastify (installing it anyway)"
+      fi
+      local t
+      t=$(date +%s)
+      if run_in_app "$LOGS/install-platform.log" 600 npm install --no-audit --no-fund "$FASTIFY_SPEC"; then
+        pass "npm i $FASTIFY_SPEC ($(since "$t"))"
+      else
+        fail "npm i $FASTIFY_SPEC ($(since "$t"))"; show "$LOGS/install-platform.log"; finish
+      fi
+      ;;
   esac
 }
 install_platform
 
 # npm's warnings (peer conflicts, deprecated packages, engines), one line each.
-cat "$LOGS/install-scaffold.log" "$LOGS/install-core.log" "$LOGS/install-testing.log" | grep -E '^npm (warn|WARN)' | grep -v 'deprecated' | sort -u | head -n 20 || true
+cat "$LOGS/install-scaffold.log" "$LOGS/install-core.log" "$LOGS/install-testing.log" $([[ -f "$LOGS/install-platform.log" ]] && echo "$LOGS/install-platform.log") | grep -E '^npm (warn|WARN)' | grep -v 'deprecated' | sort -u | head -n 20 || true
 
 if run_in_app "$LOGS/npm-ls.log" 120 npm ls --all; then
   pass "npm ls: the dependency tree is valid (every peer range satisfied)"
@@ -239,7 +258,7 @@ else
   grep -E 'invalid|missing|ERR|UNMET' "$LOGS/npm-ls.log" | head -n 20 || true
 fi
 
-for pkg in @nest-social-auth/core @nest-social-auth/testing @nestjs/core @nestjs/common @nestjs/platform-express \
+for pkg in @nest-social-auth/core @nest-social-auth/testing @nestjs/core @nestjs/common @nestjs/platform-express @nestjs/platform-fastify fastify \
   @nestjs/typeorm @nestjs/config @nestjs/throttler @nestjs/jwt @nestjs/passport @nestjs/testing typeorm pg jose jest ts-jest typescript; do
   v=$(cd "$APP" && node -p "require('./node_modules/$pkg/package.json').version" 2>/dev/null || echo "absent")
   VERSIONS[$pkg]=$v
@@ -247,7 +266,7 @@ done
 echo "installed: $(for k in "${!VERSIONS[@]}"; do printf '%s@%s ' "$k" "${VERSIONS[$k]}"; done)"
 # Nest 12 packages are ES modules: in a Nest 11 app, Jest (CommonJS) cannot load them.
 esm=()
-for pkg in @nestjs/core @nestjs/common @nestjs/typeorm @nestjs/config @nestjs/throttler @nestjs/jwt @nestjs/passport @nestjs/event-emitter; do
+for pkg in @nestjs/core @nestjs/common @nestjs/platform-express @nestjs/platform-fastify @nestjs/typeorm @nestjs/config @nestjs/throttler @nestjs/jwt @nestjs/passport @nestjs/event-emitter; do
   [[ -f "$APP/node_modules/$pkg/package.json" ]] || continue
   if [[ $(cd "$APP" && node -p "require('./node_modules/$pkg/package.json').type || ''") == module ]]; then esm+=("$pkg@${VERSIONS[$pkg]:-?}"); fi
 done
