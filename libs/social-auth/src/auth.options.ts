@@ -365,6 +365,52 @@ export class HttpOptions {
 }
 
 /**
+ * Machine clients: the OAuth 2.0 client-credentials grant (`POST /<prefix>/oauth/token`) for
+ * server-to-server calls, and `@Scopes()` routes that accept the tokens it issues.
+ * See docs/machine-clients.md.
+ * @publicApi
+ */
+export class MachineClientOptions {
+  /**
+   * Serve the token endpoint and accept machine tokens on `@Scopes()` routes. Off: the endpoint
+   * answers `404 not_found`, machine tokens are refused everywhere, and the app does not need the
+   * `auth_machine_clients` table.
+   * @default false
+   */
+  @IsOptional() @IsBoolean()
+  enabled?: boolean;
+
+  /**
+   * Lifetime of a machine access token in seconds, at most 900.
+   * @default 300
+   */
+  @IsOptional() @IsInt() @Min(30) @Max(900)
+  tokenTtl?: number;
+
+  /**
+   * Longest lifetime (`exp` minus now) a `private_key_jwt` client assertion may claim, in seconds.
+   * @default 300
+   */
+  @IsOptional() @IsInt() @Min(10) @Max(3600)
+  maxAssertionLifetime?: number;
+
+  /**
+   * Token requests per client id (authenticated or not) per `clientRateLimitTtl`, counted in the
+   * host's `ThrottlerModule` storage; the per-address budget is the `token` kind of `authThrottler`.
+   * @default 60
+   */
+  @IsOptional() @IsInt() @Min(1)
+  clientRateLimit?: number;
+
+  /**
+   * Window of `clientRateLimit`, in milliseconds.
+   * @default 60000
+   */
+  @IsOptional() @IsInt() @Min(1000)
+  clientRateLimitTtl?: number;
+}
+
+/**
  * Options of {@link AuthModule}.
  * @publicApi
  */
@@ -444,6 +490,10 @@ export class AuthModuleOptions {
   /** @default {} */
   @IsOptional() @ValidateNested() @Type(() => HttpOptions)
   http?: HttpOptions;
+
+  /** @default {} (machine clients off) */
+  @IsOptional() @ValidateNested() @Type(() => MachineClientOptions)
+  machineClients?: MachineClientOptions;
 }
 
 type DeepRequired<T> = { [K in keyof T]-?: NonNullable<T[K]> extends object ? (NonNullable<T[K]> extends unknown[] ? NonNullable<T[K]> : DeepRequired<NonNullable<T[K]>>) : NonNullable<T[K]> };
@@ -472,6 +522,7 @@ export interface ResolvedAuthOptions {
   linking: DeepRequired<LinkingOptions>;
   handoff: DeepRequired<HandoffOptions>;
   http: DeepRequired<HttpOptions>;
+  machineClients: DeepRequired<MachineClientOptions>;
 }
 
 /**
@@ -562,6 +613,13 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
     },
     handoff: { redirectUris: [...(raw.handoff?.redirectUris ?? [])] },
     http: { timeoutMs: raw.http?.timeoutMs ?? 10000, maxResponseBytes: raw.http?.maxResponseBytes ?? 1024 * 1024 },
+    machineClients: {
+      enabled: raw.machineClients?.enabled ?? false,
+      tokenTtl: raw.machineClients?.tokenTtl ?? 300,
+      maxAssertionLifetime: raw.machineClients?.maxAssertionLifetime ?? 300,
+      clientRateLimit: raw.machineClients?.clientRateLimit ?? 60,
+      clientRateLimitTtl: raw.machineClients?.clientRateLimitTtl ?? 60_000,
+    },
   };
   for (const uri of resolved.handoff.redirectUris) {
     if (!isHandoffRedirectUri(uri)) throw new InvalidAuthOptionsError(`Invalid AuthModule option handoff.redirectUris: ${JSON.stringify(uri.slice(0, 80))} is not an absolute URL without credentials or fragment`);

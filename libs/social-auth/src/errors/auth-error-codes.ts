@@ -33,6 +33,12 @@ export const AUTH_ERROR_CODES = {
   not_found: { status: 404, message: 'Not found.' },
   internal_error: { status: 500, message: 'Something went wrong. Please try again.' },
   service_unavailable: { status: 503, message: 'The service is temporarily unavailable. Please try again.' },
+  // Machine clients (OAuth 2.0 client credentials): the codes RFC 6749 §5.2 and RFC 6750 §3.1 name.
+  invalid_client: { status: 401, message: 'Client authentication failed.' },
+  invalid_scope: { status: 400, message: 'The requested scope is invalid, unknown or not allowed for this client.' },
+  unsupported_grant_type: { status: 400, message: 'The grant type is not supported by this endpoint.' },
+  unauthorized_client: { status: 400, message: 'This client may not use this grant type.' },
+  insufficient_scope: { status: 403, message: 'The access token does not carry the scope this route requires.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 /** A stable error code of the module. @publicApi */
