@@ -10,6 +10,8 @@ import type { DemoConfig } from './config/demo.config';
 import { HealthController } from './health/health.controller';
 import { HomeController } from './home/home.controller';
 import { ProfileController } from './profile/profile.controller';
+import { DemoMachineClientSeeder } from './reports/demo-machine-client.seeder';
+import { ReportsController } from './reports/reports.controller';
 import { SANDBOX_PROVIDERS, SandboxModule, SandboxProviders } from './sandbox/sandbox.module';
 import { DemoRedisSingleUseStore } from './redis/redis-single-use.store';
 import { RedisModule } from './redis/redis.module';
@@ -42,8 +44,8 @@ export class AppModule {
           singleUseStore: config.redisUrl ? DemoRedisSingleUseStore : undefined,
         }),
       ],
-      controllers: [HealthController, ProfileController, HomeController],
-      providers: [{ provide: DEMO_CONFIG, useValue: config }],
+      controllers: [HealthController, ProfileController, ReportsController, HomeController],
+      providers: [{ provide: DEMO_CONFIG, useValue: config }, DemoMachineClientSeeder],
     };
   }
 }

@@ -18,6 +18,7 @@ export function authOptionsFromConfig(config: DemoConfig, overrides: ProviderOve
     defaultReturnTo: '/',
     ...(config.httpTimeoutMs !== undefined ? { http: { timeoutMs: config.httpTimeoutMs } } : {}),
     handoff: { redirectUris: config.handoffRedirectUris },
+    machineClients: { enabled: config.machineClients, clientRateLimit: config.rateLimits.machineClient },
     tokens: {
       secret: config.jwtSecret,
       privateKey: config.jwtPrivateKey,

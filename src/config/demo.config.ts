@@ -41,13 +41,17 @@ export interface DemoConfig {
   /** Number of proxy hops trusted for `X-Forwarded-For`; 0 trusts none. */
   trustProxy: number;
   /** Requests per minute per client allowed on the module's start, callback and refresh routes. */
-  rateLimits: { start: number; callback: number; refresh: number };
+  rateLimits: { start: number; callback: number; refresh: number; token: number; machineClient: number };
   /** Timeout of every call to an identity provider, in ms (`AUTH_HTTP_TIMEOUT_MS`); undefined: the module's default (10 s). */
   httpTimeoutMs?: number;
   /** Native apps' redirect URIs a login-code hand-off may land on (`AUTH_HANDOFF_REDIRECT_URIS`, comma-separated). */
   handoffRedirectUris: string[];
   /** Ports of the sandbox's fake Google and GitHub (`AUTH_SANDBOX_GOOGLE_PORT`, `AUTH_SANDBOX_GITHUB_PORT`); 0 picks free ones. */
   sandboxPorts: { google: number; github: number };
+  /** Serve the client-credentials grant (`AUTH_MACHINE_CLIENTS`; on by default when a machine client is configured). */
+  machineClients: boolean;
+  /** The one machine client the demo registers at start-up (`AUTH_MACHINE_CLIENT_ID`, `_SECRET`, `_SCOPES`), if any. */
+  machineClient?: { id: string; secret: string; scopes: string[] };
 }
 
 /** The HTTP platforms the demo runs on (`HTTP_PLATFORM`). */
@@ -98,6 +102,7 @@ export function loadDemoConfig(env: Env): DemoConfig {
   const sandbox = bool(env, 'AUTH_SANDBOX', sandboxDefault);
   if (sandbox && production) throw new EnvError('AUTH_SANDBOX must not be on in production');
 
+  const machineClient = machineClientOf(env);
   return {
     nodeEnv,
     production,
@@ -137,11 +142,27 @@ export function loadDemoConfig(env: Env): DemoConfig {
       start: int(env, 'AUTH_RATE_LIMIT_START', 30, 1, 100_000),
       callback: int(env, 'AUTH_RATE_LIMIT_CALLBACK', 30, 1, 100_000),
       refresh: int(env, 'AUTH_RATE_LIMIT_REFRESH', 60, 1, 100_000),
+      token: int(env, 'AUTH_RATE_LIMIT_TOKEN', 60, 1, 100_000),
+      machineClient: int(env, 'AUTH_RATE_LIMIT_MACHINE_CLIENT', 60, 1, 100_000),
     },
     httpTimeoutMs: env.AUTH_HTTP_TIMEOUT_MS ? int(env, 'AUTH_HTTP_TIMEOUT_MS', 10_000, 100, 10_000) : undefined,
     handoffRedirectUris: redirectUris(env, 'AUTH_HANDOFF_REDIRECT_URIS'),
     sandboxPorts: { google: int(env, 'AUTH_SANDBOX_GOOGLE_PORT', 0, 0, 65535), github: int(env, 'AUTH_SANDBOX_GITHUB_PORT', 0, 0, 65535) },
+    machineClients: bool(env, 'AUTH_MACHINE_CLIENTS', machineClient !== undefined),
+    machineClient,
   };
+}
+
+/** `AUTH_MACHINE_CLIENT_ID` + `AUTH_MACHINE_CLIENT_SECRET` (both or neither) and `AUTH_MACHINE_CLIENT_SCOPES` (space-separated). */
+function machineClientOf(env: Env): DemoConfig['machineClient'] {
+  const id = env.AUTH_MACHINE_CLIENT_ID || undefined;
+  const secret = env.AUTH_MACHINE_CLIENT_SECRET || undefined;
+  if (!id && !secret) return undefined;
+  if (!id || !secret) throw new EnvError('AUTH_MACHINE_CLIENT_ID and AUTH_MACHINE_CLIENT_SECRET must be set together');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._~-]{0,63}$/.test(id)) throw new EnvError('AUTH_MACHINE_CLIENT_ID must be 1 to 64 of A-Z a-z 0-9 . _ ~ -');
+  if (secret.length < 32) throw new EnvError('AUTH_MACHINE_CLIENT_SECRET must be at least 32 characters');
+  const scopes = (env.AUTH_MACHINE_CLIENT_SCOPES || 'reports:read').split(' ').filter(Boolean);
+  return { id, secret, scopes };
 }
 
 function httpPlatform(env: Env): DemoHttpPlatform {

@@ -23,6 +23,7 @@ export function throttlerOptions(config: Pick<DemoConfig, 'rateLimits'>, redis: 
         start: { limit: config.rateLimits.start, ttl: 60_000 },
         callback: { limit: config.rateLimits.callback, ttl: 60_000 },
         refresh: { limit: config.rateLimits.refresh, ttl: 60_000 },
+        token: { limit: config.rateLimits.token, ttl: 60_000 },
       }),
     ],
     storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,

@@ -134,6 +134,8 @@ export async function createTestApp(env: Record<string, string | undefined> = {}
         AUTH_RATE_LIMIT_START: '100000',
         AUTH_RATE_LIMIT_CALLBACK: '100000',
         AUTH_RATE_LIMIT_REFRESH: '100000',
+        AUTH_RATE_LIMIT_TOKEN: '100000',
+        AUTH_RATE_LIMIT_MACHINE_CLIENT: '100000',
         DATABASE_URL: database.url,
       };
       const config = loadDemoConfig({ ...base, ...env });

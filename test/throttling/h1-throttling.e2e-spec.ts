@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { AUTH_RATE_LIMITS } from '@nest-social-auth/core';
+import { AUTH_RATE_LIMITS, resolveAuthOptions } from '@nest-social-auth/core';
 import { loadDemoConfig } from '../../src/config/demo.config';
 import { startSignInApp, SignInApp } from '../sign-in/support/sign-in-app';
 import { DEMO_COOKIES } from '../support/oauth-driver';
@@ -124,6 +124,8 @@ describe('H1: throttling and bounded state', () => {
       start: AUTH_RATE_LIMITS.start.limit,
       callback: AUTH_RATE_LIMITS.callback.limit,
       refresh: AUTH_RATE_LIMITS.refresh.limit,
+      token: AUTH_RATE_LIMITS.token.limit,
+      machineClient: resolveAuthOptions({ appUrl: 'http://x.test', tokens: { secret: 'x'.repeat(32) } }).machineClients.clientRateLimit,
     });
   });
 

@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder, Type } from '@nestjs/common';
 import type { AuthModuleOptions } from './auth.options';
 import type { AuthUserStore } from './linking/user-store.port';
+import type { MachineClientStore } from './machine-clients/machine-client-store.port';
 import type { SingleUseStore } from './transaction/single-use.store';
 
 /** Extras of `AuthModule.forRoot`/`forRootAsync`, next to the options. @publicApi */
@@ -31,13 +32,19 @@ export interface AuthModuleExtras {
    * @default undefined (TypeOrmSingleUseStore, the module's `auth_single_use` table)
    */
   singleUseStore?: Type<SingleUseStore>;
+  /**
+   * Your own {@link MachineClientStore}, to keep machine clients elsewhere than `auth_machine_clients`.
+   * Its dependencies resolve like `userStore`'s. See docs/machine-clients.md.
+   * @default undefined (TypeOrmMachineClientStore)
+   */
+  machineClientStore?: Type<MachineClientStore>;
 }
 
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
   new ConfigurableModuleBuilder<AuthModuleOptions>({ moduleName: 'SocialAuth' })
     .setClassMethodName('forRoot')
     // Every extra needs a key here (even undefined): only these keys are kept out of the options.
-    .setExtras<AuthModuleExtras>({ isGlobal: true, globalGuard: true, userStore: undefined, singleUseStore: undefined }, (definition, extras) => ({
+    .setExtras<AuthModuleExtras>({ isGlobal: true, globalGuard: true, userStore: undefined, singleUseStore: undefined, machineClientStore: undefined }, (definition, extras) => ({
       ...definition,
       global: extras.isGlobal ?? true,
     }))

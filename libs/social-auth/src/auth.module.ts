@@ -33,9 +33,14 @@ import { SessionService } from './tokens/session.service';
 import { OAuthTransactionService } from './transaction/oauth-transaction.service';
 import { SingleUseStore } from './transaction/single-use.store';
 import { TypeOrmSingleUseStore } from './transaction/typeorm-single-use.store';
+import { MachineClientStore } from './machine-clients/machine-client-store.port';
+import { FastifyFormBody } from './machine-clients/fastify-form-body';
+import { MachineClientService } from './machine-clients/machine-client.service';
+import { MachineTokenController } from './machine-clients/machine-token.controller';
+import { TypeOrmMachineClientStore } from './machine-clients/typeorm-machine-client.store';
 
 /** Controllers whose routes live under `routePrefix` (default `auth`). */
-const PREFIXED_CONTROLLERS: Type[] = [AccountController, SessionController, HandoffController, OAuthController];
+const PREFIXED_CONTROLLERS: Type[] = [AccountController, SessionController, HandoffController, MachineTokenController, OAuthController];
 
 /**
  * Puts the prefixed controllers under the configured `routePrefix`. Decorators run before the
@@ -74,14 +79,17 @@ const CORE_PROVIDERS: Provider[] = [
   IdentityProviderRegistry,
   OAuthFlowService,
   HandoffService,
+  { provide: MachineClientStore, useClass: TypeOrmMachineClientStore },
+  MachineClientService,
+  FastifyFormBody,
 ];
 
-const EXPORTS = [AUTH_OPTIONS, AuthHttpPlatform, AuthDatabase, Clock, AccessTokenService, SessionService, AuthCookies, JwtAuthGuard, AuthUserStore, AuthEvents, AccountLinkingService, AccountService, SingleUseStore, IdentityProviderRegistry];
+const EXPORTS = [AUTH_OPTIONS, AuthHttpPlatform, AuthDatabase, Clock, AccessTokenService, SessionService, AuthCookies, JwtAuthGuard, AuthUserStore, AuthEvents, AccountLinkingService, AccountService, SingleUseStore, IdentityProviderRegistry, MachineClientService, MachineClientStore];
 
 // Order matters: controllers with fixed paths (/auth/me, /auth/providers, /auth/sessions, …) are
 // registered before the OAuth controller's /auth/:provider routes so a fixed path never reads as a
 // provider id.
-const CONTROLLERS: Type[] = [AccountController, SessionController, JwksController, HandoffController, OAuthController];
+const CONTROLLERS: Type[] = [AccountController, SessionController, JwksController, HandoffController, MachineTokenController, OAuthController];
 
 /**
  * Social login for a Nest monolith: Google and GitHub sign-in (Authorization Code + PKCE),
@@ -104,12 +112,12 @@ const CONTROLLERS: Type[] = [AccountController, SessionController, JwksControlle
 export class AuthModule extends ConfigurableModuleClass {
   /** Configures the module with static options. Options are validated at boot. */
   static forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
-    return withSingleUseStore(withUserStore(withGlobalGuard(super.forRoot(options), options.globalGuard), options.userStore), options.singleUseStore);
+    return withMachineClientStore(withSingleUseStore(withUserStore(withGlobalGuard(super.forRoot(options), options.globalGuard), options.userStore), options.singleUseStore), options.machineClientStore);
   }
 
   /** Configures the module from a factory, class or existing provider (`ConfigService`, …). */
   static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
-    return withSingleUseStore(withUserStore(withGlobalGuard(super.forRootAsync(options), options.globalGuard), options.userStore), options.singleUseStore);
+    return withMachineClientStore(withSingleUseStore(withUserStore(withGlobalGuard(super.forRootAsync(options), options.globalGuard), options.userStore), options.singleUseStore), options.machineClientStore);
   }
 }
 
@@ -131,4 +139,10 @@ function withUserStore(definition: DynamicModule, userStore: Type<AuthUserStore>
 function withSingleUseStore(definition: DynamicModule, singleUseStore: Type<SingleUseStore> | undefined): DynamicModule {
   if (!singleUseStore) return definition;
   return { ...definition, providers: [...(definition.providers ?? []), { provide: SingleUseStore, useClass: singleUseStore }] };
+}
+
+/** Binds the host's machine-client store (extra `machineClientStore`) in place of `TypeOrmMachineClientStore`, like `userStore`. */
+function withMachineClientStore(definition: DynamicModule, store: Type<MachineClientStore> | undefined): DynamicModule {
+  if (!store) return definition;
+  return { ...definition, providers: [...(definition.providers ?? []), { provide: MachineClientStore, useClass: store }] };
 }

@@ -12,6 +12,7 @@ export {
   HandoffOptions,
   HttpOptions,
   LinkingOptions,
+  MachineClientOptions,
   ProvidersOptions,
   TokenOptions,
   TransactionOptions,
@@ -27,7 +28,7 @@ export type { BuiltInProviderId } from './auth.constants';
 export { CurrentUser, InjectAuthOptions, Public } from './decorators';
 export { AUTH_ERROR_CODES, AuthError, AuthErrorFilter, AuthSetupError, InvalidAuthOptionsError, isAuthErrorCode } from './errors';
 export type { AuthErrorCode } from './errors';
-export { AUTH_ENTITIES, AuditEvent, AuthSession, ExternalIdentity, RefreshToken, SingleUseMarker, UserAccount } from './entities';
+export { AUTH_ENTITIES, AuditEvent, AuthSession, ExternalIdentity, MachineClient, RefreshToken, SingleUseMarker, UserAccount } from './entities';
 export { AUTH_MIGRATIONS } from './migrations';
 export { JwtAuthGuard } from './guards/jwt-auth.guard';
 export type { AuthRequest, AuthResponse } from './platform/auth-http';
@@ -85,3 +86,13 @@ export { TypeOrmSingleUseStore } from './transaction/typeorm-single-use.store';
 export { IdentityProviderRegistry } from './identity-providers/identity-provider.registry';
 export type { SignInProvider } from './identity-providers/identity-provider.registry';
 export type { RedisSetNxClient } from './transaction/redis-single-use.store';
+export { CLIENT_ASSERTION_ALGORITHMS, MachineClientService } from './machine-clients/machine-client.service';
+export type { ClientCredentialsTokenResponse, RegisterMachineClient } from './machine-clients/machine-client.service';
+export { MachineClientStore } from './machine-clients/machine-client-store.port';
+export type { MachineClientRecord } from './machine-clients/machine-client-store.port';
+export { TypeOrmMachineClientStore } from './machine-clients/typeorm-machine-client.store';
+export { CurrentClient, Scopes } from './machine-clients/scopes.decorator';
+export type { ScopesOptions } from './machine-clients/scopes.decorator';
+export type { ScopeRequirement } from './machine-clients/machine-client.policy';
+export { JWT_BEARER_ASSERTION_TYPE } from './machine-clients/machine-client.policy';
+export type { AuthenticatedClient } from './machine-clients/authenticated-client';

@@ -30,6 +30,8 @@ export const AUTH_ROUTES = {
   refresh: { path: 'refresh', method: RequestMethod.POST },
   /** Reads the refresh cookie. */
   logout: { path: 'logout', method: RequestMethod.POST },
+  /** The client-credentials token endpoint; its absolute URL is the `aud` of client assertions. */
+  machineToken: { path: 'oauth/token', method: RequestMethod.POST },
 } as const satisfies Record<string, AuthRouteMapping>;
 
 /** Where the routes are served, as a browser addresses them (`appUrl`'s path included). */
@@ -40,6 +42,8 @@ interface ServedPaths {
   callback: string;
   refreshCookie: string;
   transactionCookie: string;
+  /** Path of the machine token endpoint on the app's server (`/api/auth/oauth/token`). */
+  machineToken: string;
 }
 
 const PROVIDER_PARAM = /\/:provider(?=\/|$)/;
@@ -86,6 +90,11 @@ export class AuthPaths implements OnModuleInit {
   /** The absolute callback URL of `provider`, registered with the provider as its `redirect_uri`. */
   callbackUrl(provider: string): string {
     return `${this.options.appUrl}${withProvider(this.paths.callback, provider)}`;
+  }
+
+  /** The absolute URL of the client-credentials token endpoint (`https://app.example/api/auth/oauth/token`). */
+  machineTokenUrl(): string {
+    return `${this.options.appUrl}${this.paths.machineToken}`;
   }
 
   /** The path that starts a sign-in with `provider` (`/api/auth/google`). */
@@ -137,6 +146,7 @@ export class AuthPaths implements OnModuleInit {
       callback,
       refreshCookie: `${this.appPath}${common}`,
       transactionCookie: `${this.appPath}${fixedPart(callback)}`,
+      machineToken: served(AUTH_ROUTES.machineToken),
     };
   }
 

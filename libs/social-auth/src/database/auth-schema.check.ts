@@ -5,9 +5,14 @@ import { AuthSession } from '../entities/auth-session.entity';
 import { ExternalIdentity } from '../entities/external-identity.entity';
 import { RefreshToken } from '../entities/refresh-token.entity';
 import { SingleUseMarker } from '../entities/single-use-marker.entity';
+import { MachineClient } from '../entities/machine-client.entity';
 import { UserAccount } from '../entities/user-account.entity';
 import { AuthSetupError } from '../errors/auth.error';
 import { TypeOrmUserStore } from '../linking/typeorm-user.store';
+import { MachineClientStore } from '../machine-clients/machine-client-store.port';
+import { TypeOrmMachineClientStore } from '../machine-clients/typeorm-machine-client.store';
+import type { ResolvedAuthOptions } from '../auth.options';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthUserStore } from '../linking/user-store.port';
 import { SingleUseStore } from '../transaction/single-use.store';
 import { TypeOrmSingleUseStore } from '../transaction/typeorm-single-use.store';
@@ -22,7 +27,9 @@ import { AuthDatabase } from './auth-database';
  *   migrates while its DataSource is created) and after every `onModuleInit` (a host that runs
  *   migrations there), so it sees the schema the app will run with.
  * - Required: every table of the module's migrations, except `auth_users` when the host's
- *   `userStore` keeps users elsewhere and `auth_single_use` when its `singleUseStore` does.
+ *   `userStore` keeps users elsewhere and `auth_single_use` when its `singleUseStore` does;
+ *   `auth_machine_clients` only with `machineClients.enabled` and the default machine-client store
+ *   (a host without machine clients never needs that table).
  * - One cheap lookup per table (`QueryRunner.hasTable`, on every supported database); nothing is
  *   created or changed. A DataSource the host initialises itself later (`manualInitialization`)
  *   is not checked.
@@ -34,15 +41,18 @@ export class AuthSchemaCheck implements OnApplicationBootstrap {
     private readonly db: AuthDatabase,
     @Inject(AuthUserStore) private readonly users: AuthUserStore,
     @Inject(SingleUseStore) private readonly singleUse: SingleUseStore,
+    @Inject(MachineClientStore) private readonly machineClients: MachineClientStore,
+    @InjectAuthOptions() private readonly options: Pick<ResolvedAuthOptions, 'machineClients'>,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await assertAuthTables(this.db.dataSource, requiredEntities(this.users, this.singleUse));
+    const machineClients = this.options.machineClients.enabled && this.machineClients instanceof TypeOrmMachineClientStore;
+    await assertAuthTables(this.db.dataSource, requiredEntities(this.users, this.singleUse, machineClients));
   }
 }
 
 /** The entities whose tables the module reads and writes with these stores. @internal */
-export function requiredEntities(users: AuthUserStore, singleUse: SingleUseStore): EntityTarget<object>[] {
+export function requiredEntities(users: AuthUserStore, singleUse: SingleUseStore, machineClients = false): EntityTarget<object>[] {
   return [
     ...(users instanceof TypeOrmUserStore ? [UserAccount] : []),
     ExternalIdentity,
@@ -50,6 +60,7 @@ export function requiredEntities(users: AuthUserStore, singleUse: SingleUseStore
     RefreshToken,
     ...(singleUse instanceof TypeOrmSingleUseStore ? [SingleUseMarker] : []),
     AuditEvent,
+    ...(machineClients ? [MachineClient] : []),
   ];
 }
 

@@ -15,7 +15,7 @@ import { authHttpOf } from '../platform/auth-http.provider';
 export const AUTH_THROTTLER = 'social-auth';
 
 /** The kinds of route the module limits; each has its own budget. @publicApi */
-export type AuthRateLimitKind = 'start' | 'callback' | 'refresh';
+export type AuthRateLimitKind = 'start' | 'callback' | 'refresh' | 'token';
 
 /** One budget: at most `limit` requests per `ttl` milliseconds per client. @publicApi */
 export interface AuthRateLimit {
@@ -31,12 +31,16 @@ export interface AuthRateLimit {
  * - `callback`: `GET /auth/:provider/callback`. Each one costs a code exchange at the provider and
  *   database writes: 30 per minute.
  * - `refresh`: `POST /auth/refresh`. A browser with several tabs refreshes now and then: 60 per minute.
+ * - `token`: `POST /auth/oauth/token` (machine clients). A client asks once per token lifetime (5
+ *   minutes by default), and each request costs two scrypt hashes: 60 per minute per address. The
+ *   budget per client id is `machineClients.clientRateLimit`.
  * @publicApi
  */
 export const AUTH_RATE_LIMITS: Readonly<Record<AuthRateLimitKind, Readonly<AuthRateLimit>>> = Object.freeze({
   start: Object.freeze({ limit: 30, ttl: 60_000 }),
   callback: Object.freeze({ limit: 30, ttl: 60_000 }),
   refresh: Object.freeze({ limit: 60, ttl: 60_000 }),
+  token: Object.freeze({ limit: 60, ttl: 60_000 }),
 });
 
 /**
@@ -45,7 +49,7 @@ export const AUTH_RATE_LIMITS: Readonly<Record<AuthRateLimitKind, Readonly<AuthR
  * Starting a sign-in and signing out stay open (signing out must always work).
  * @publicApi
  */
-export const AUTH_FAIL_CLOSED_KINDS: readonly AuthRateLimitKind[] = Object.freeze(['callback', 'refresh']);
+export const AUTH_FAIL_CLOSED_KINDS: readonly AuthRateLimitKind[] = Object.freeze(['callback', 'refresh', 'token']);
 
 /** Metadata key of {@link AuthRateLimited}. @internal */
 export const AUTH_RATE_LIMIT_KIND = Symbol('SOCIAL_AUTH:RATE_LIMIT_KIND');

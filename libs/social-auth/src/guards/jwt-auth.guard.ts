@@ -5,7 +5,11 @@ import { REQUEST_USER_KEY } from '../auth.internal-constants';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthError } from '../errors/auth.error';
-import type { AuthHttp, AuthRequest } from '../platform/auth-http';
+import { type AuthenticatedClient, isAuthenticatedClient } from '../machine-clients/authenticated-client';
+import { MachineClientService } from '../machine-clients/machine-client.service';
+import { ScopeRequirement, machineTokenAllowed, userTokenAllowed } from '../machine-clients/machine-client.policy';
+import { REQUEST_CLIENT_KEY, SCOPES_KEY } from '../machine-clients/scopes.decorator';
+import type { AuthHttp, AuthRequest, AuthResponse } from '../platform/auth-http';
 import { AuthHttpPlatform, authHttpOf } from '../platform/auth-http.provider';
 import { AccessTokenService } from '../tokens/access-token.service';
 import { AuthCookies } from '../tokens/auth-cookies';
@@ -26,6 +30,9 @@ const AUTHENTICATED = Symbol('social-auth:authenticated');
 
 /** `@Public()` answers by controller class, then handler. */
 const publicRoutes = new WeakMap<object, WeakMap<object, boolean>>();
+
+/** `@Scopes()` requirements by controller class, then handler (undefined: none). */
+const scopedRoutes = new WeakMap<object, WeakMap<object, ScopeRequirement | undefined>>();
 
 /**
  * The global guard: every route needs a valid access token unless it is `@Public()`.
@@ -49,6 +56,9 @@ export class JwtAuthGuard implements CanActivate {
   /** The app's HTTP platform seam (property-injected so subclasses' constructors stay as they are). */
   @Optional() @Inject(AuthHttpPlatform) protected readonly http?: AuthHttpPlatform;
 
+  /** Machine clients (client credentials), property-injected like `http`; absent: machine tokens are refused. */
+  @Optional() @Inject(MachineClientService) protected readonly machineClients?: MachineClientService;
+
   constructor(
     protected readonly reflector: Reflector,
     protected readonly tokens: AccessTokenService,
@@ -70,7 +80,14 @@ export class JwtAuthGuard implements CanActivate {
     // with `globalGuard: false`; with the global guard on, one request meets the guard twice, and
     // the second pass has nothing left to check.
     if ((request as unknown as Record<symbol, unknown>)[AUTHENTICATED] === true) return true;
-    const user = this.authenticateNow(request);
+    const credential = this.extractCredential(request);
+    if (!credential) throw new AuthError('unauthorized');
+    const principal = this.tokens.verifyPrincipal(credential.token);
+    // A machine client's token (client credentials) branches off here; a user's goes on as before,
+    // except on a `@Scopes()` route that does not accept users.
+    if (isAuthenticatedClient(principal)) return this.admitClient(context, request, principal, credential.method);
+    if (!userTokenAllowed(this.scopeRequirement(context))) throw this.insufficientScope(context);
+    const user = this.withSession({ ...principal, authMethod: credential.method });
     return user instanceof Promise ? user.then((u) => this.admit(request, u)) : this.admit(request, user);
   }
 
@@ -85,9 +102,53 @@ export class JwtAuthGuard implements CanActivate {
   private authenticateNow(request: AuthRequest): AuthenticatedUser | Promise<AuthenticatedUser> {
     const credential = this.extractCredential(request);
     if (!credential) throw new AuthError('unauthorized');
-    const user = { ...this.tokens.verify(credential.token), authMethod: credential.method };
+    return this.withSession({ ...this.tokens.verify(credential.token), authMethod: credential.method });
+  }
+
+  private withSession(user: AuthenticatedUser): AuthenticatedUser | Promise<AuthenticatedUser> {
     const pending = this.checkSession(user);
     return pending instanceof Promise ? pending.then(() => user) : user;
+  }
+
+  /**
+   * A machine client's token: only as a bearer token, only on a `@Scopes()` route whose scopes it
+   * carries (`403 insufficient_scope` otherwise), only while the client is enabled (checked through
+   * the same revocation-bounded cache rule as sessions). Puts the client on the request for
+   * `@CurrentClient()`; `@CurrentUser()` stays undefined.
+   */
+  private admitClient(context: ExecutionContext, request: AuthRequest, client: AuthenticatedClient, method: AuthMethod): boolean | Promise<boolean> {
+    const machineClients = this.machineClients;
+    if (!machineClients?.enabled || method !== 'bearer') throw new AuthError('unauthorized');
+    if (!machineTokenAllowed(this.scopeRequirement(context), client.scopes)) throw this.insufficientScope(context);
+    const admit = (live: boolean): true => {
+      if (!live) throw new AuthError('unauthorized');
+      (request as unknown as Record<string, unknown>)[REQUEST_CLIENT_KEY] = client;
+      (request as unknown as Record<symbol, unknown>)[AUTHENTICATED] = true;
+      return true;
+    };
+    const known = machineClients.knownClientLiveness(client.clientId);
+    return known !== undefined ? admit(known) : machineClients.isClientLive(client.clientId).then(admit);
+  }
+
+  /** The `@Scopes()` requirement of the handler or its controller (read once per handler and class). */
+  protected scopeRequirement(context: ExecutionContext): ScopeRequirement | undefined {
+    const handler = context.getHandler();
+    const type = context.getClass();
+    let byHandler = scopedRoutes.get(type);
+    if (byHandler === undefined) scopedRoutes.set(type, (byHandler = new WeakMap()));
+    if (!byHandler.has(handler)) byHandler.set(handler, this.reflector.getAllAndOverride<ScopeRequirement | undefined>(SCOPES_KEY, [handler, type]));
+    return byHandler.get(handler);
+  }
+
+  /** `403 insufficient_scope`, with the RFC 6750 §3 challenge naming the scopes the route asks for. */
+  private insufficientScope(context: ExecutionContext): AuthError {
+    const requirement = this.scopeRequirement(context);
+    const scope = requirement ? [...new Set([...requirement.anyOf, ...requirement.allOf])].join(' ') : '';
+    const challenge = `Bearer error="insufficient_scope"${scope ? `, scope="${scope}"` : ''}`;
+    const response = context.switchToHttp().getResponse<AuthResponse>();
+    // Set here too: on a host route without AuthErrorFilter, Nest's own handler sends no error headers.
+    (this.http ?? authHttpOf(response)).setHeader(response, 'WWW-Authenticate', challenge);
+    return new AuthError('insufficient_scope', { headers: { 'WWW-Authenticate': challenge } });
   }
 
   private admit(request: AuthRequest, user: AuthenticatedUser): true {

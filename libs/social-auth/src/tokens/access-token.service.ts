@@ -4,6 +4,7 @@ import { KeyObject, createHash, createPrivateKey, createPublicKey, createSecretK
 import type { ResolvedAuthOptions } from '../auth.options';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthError, InvalidAuthOptionsError } from '../errors/auth.error';
+import { type AuthenticatedClient, isAuthenticatedClient } from '../machine-clients/authenticated-client';
 import type { AuthenticatedUser } from './authenticated-user';
 import { Clock } from './clock';
 import { KEY_PURPOSE, deriveKeyFrom } from './key-derivation';
@@ -71,7 +72,7 @@ export class AccessTokenService {
   private readonly signing: { kid: string; alg: AccessTokenAlgorithm; key: KeyObject };
   private readonly keys = new Map<string, TokenKey>();
   /** Tokens that passed every check, by signature segment, oldest first (see `verify`). */
-  private readonly verified = new Map<string, { token: string; user: Readonly<AuthenticatedUser> }>();
+  private readonly verified = new Map<string, { token: string; user: Readonly<AuthenticatedUser | AuthenticatedClient> }>();
 
   constructor(
     @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
@@ -123,11 +124,36 @@ export class AccessTokenService {
   }
 
   /**
+   * Signs a machine client's access token: `sub` and `client_id` are the client id, `scope` the
+   * granted scopes, and there is no `sid` (that absence and `client_id` tell it from a user's
+   * token). Valid for `lifetime` seconds, at most 15 minutes.
+   */
+  signForClient(clientId: string, scopes: readonly string[], lifetime: number): { token: string; expiresIn: number } {
+    const now = this.clock.seconds();
+    const { issuer, audience } = this.options.tokens;
+    const expiresIn = Math.min(lifetime, MAX_ACCESS_TTL);
+    const payload = { sub: clientId, client_id: clientId, scope: scopes.join(' '), iat: now, exp: now + expiresIn, iss: issuer, aud: audience, jti: randomUUID() };
+    const header = { alg: this.signing.alg, typ: ACCESS_TOKEN_TYPE, kid: this.signing.kid };
+    return { token: jwtSign(payload, this.signing.key, { algorithm: this.signing.alg, header }), expiresIn };
+  }
+
+  /**
    * Verifies an access token and returns who it authenticates. Throws `AuthError('token_expired')`
    * for an expired token and `AuthError('unauthorized')` for anything else that is not a valid
-   * access token of this app; never another error, whatever the input.
+   * access token of a user of this app (a machine client's token included; see `verifyPrincipal`);
+   * never another error, whatever the input.
    */
   verify(token: unknown): Readonly<AuthenticatedUser> {
+    const principal = this.verifyPrincipal(token);
+    if (isAuthenticatedClient(principal)) throw unauthorized();
+    return principal;
+  }
+
+  /**
+   * Like `verify`, but a machine client's token is accepted too and answered as an
+   * {@link AuthenticatedClient} (`kind: 'machine'`); only the guard's scope check may let one through.
+   */
+  verifyPrincipal(token: unknown): Readonly<AuthenticatedUser> | AuthenticatedClient {
     // A client sends the same access token on every request of its lifetime, so a token that
     // already passed every check is remembered and only its expiry is checked again. Keyed by the
     // signature segment (short to hash) but a hit needs the whole text to match: only a
@@ -145,7 +171,7 @@ export class AccessTokenService {
     return user;
   }
 
-  private verifyFully(token: unknown): AuthenticatedUser {
+  private verifyFully(token: unknown): AuthenticatedUser | AuthenticatedClient {
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !JWS_COMPACT.test(token)) throw unauthorized();
     const [headerPart, payloadPart] = token.split('.');
     const header = parseSegment(headerPart);
@@ -169,7 +195,7 @@ export class AccessTokenService {
       if (error instanceof TokenExpiredError) throw new AuthError('token_expired', { cause: error });
       throw unauthorized(error);
     }
-    return this.toUser(claims);
+    return claims.client_id === undefined ? this.toUser(claims) : this.toClient(claims);
   }
 
   private toUser(claims: Record<string, unknown>): AuthenticatedUser {
@@ -184,6 +210,21 @@ export class AccessTokenService {
     if (issuedAt > now + tolerance) throw unauthorized();
     if (expiresAt <= issuedAt || expiresAt - issuedAt > MAX_ACCESS_TTL) throw unauthorized();
     return { id: sub as string, sessionId: sid as string, tokenId: jti as string, issuedAt, expiresAt };
+  }
+
+  /** A machine token: `sub` = `client_id`, a `scope` string, no `sid`; the same time and audience rules as a user's. */
+  private toClient(claims: Record<string, unknown>): AuthenticatedClient {
+    const { sub, client_id: clientId, scope, sid, jti, iat, exp, iss, aud } = claims;
+    const now = this.clock.seconds();
+    if (!isId(sub, 64) || sub !== clientId || sid !== undefined || !isId(jti, 64) || typeof scope !== 'string' || scope.length > 4096) throw unauthorized();
+    if (iss !== this.options.tokens.issuer || aud !== this.options.tokens.audience) throw unauthorized();
+    if (!Number.isInteger(iat) || !Number.isInteger(exp)) throw unauthorized();
+    const issuedAt = iat as number;
+    const expiresAt = exp as number;
+    if (issuedAt > now + this.options.tokens.clockTolerance) throw unauthorized();
+    if (expiresAt <= issuedAt || expiresAt - issuedAt > MAX_ACCESS_TTL) throw unauthorized();
+    const scopes = Object.freeze(scope.split(' ').filter(Boolean));
+    return Object.freeze({ kind: 'machine', clientId: sub as string, scopes, tokenId: jti as string, issuedAt, expiresAt });
   }
 }
 

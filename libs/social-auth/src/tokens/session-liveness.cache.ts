@@ -60,6 +60,11 @@ export class SessionLivenessCache {
     this.set(sessionId, { live: false, userId: null, expires: Number.POSITIVE_INFINITY });
   }
 
+  /** Drops whatever is remembered about `sessionId` (a local revocation included), so the next check asks the store. */
+  forget(sessionId: string): void {
+    this.entries.delete(sessionId);
+  }
+
   /** Number of remembered sessions. */
   get size(): number {
     return this.entries.size;
