@@ -19,6 +19,8 @@ const PUBLIC_ALLOWLIST = new Set([
   'POST /auth/logout',
   // Login-code hand-off (docs/handoff.md): authenticated by the sealed single-use code and its PKCE verifier.
   'POST /auth/token',
+  // Machine clients' token endpoint (docs/machine-clients.md): authenticated by the client's secret or signed assertion.
+  'POST /auth/oauth/token',
   'GET /auth/providers',
   'GET /auth/:provider',
   'GET /auth/:provider/callback',

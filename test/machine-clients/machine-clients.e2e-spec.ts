@@ -201,8 +201,8 @@ describe('machine clients: the client-credentials grant and @Scopes() routes (th
       ecKey = ec.privateKey;
       const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
       rsaKey = rsa.privateKey;
-      await clients.register({ id: 'signed-es', name: 'ES256 client', scopes: ['reports:read'], jwks: { keys: [{ ...ec.publicKey.export({ format: 'jwk' }), kid: 'es-1' }] } });
-      await clients.register({ id: 'signed-rs', name: 'RS256 client', scopes: ['reports:read'], jwks: { keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'rs-1' }] } });
+      await clients.register({ id: 'signed-es', name: 'ES256 client', scopes: ['reports:read'], jwks: { keys: [{ ...(ec.publicKey.export({ format: 'jwk' }) as { kty: string }), kid: 'es-1' }] } });
+      await clients.register({ id: 'signed-rs', name: 'RS256 client', scopes: ['reports:read'], jwks: { keys: [{ ...(rsa.publicKey.export({ format: 'jwk' }) as { kty: string }), kid: 'rs-1' }] } });
     });
 
     it('an ES256 assertion gets a token that calls the scoped route', async () => {

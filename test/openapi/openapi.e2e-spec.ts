@@ -84,7 +84,7 @@ describe('OpenAPI document of the demo (GET /docs-json, /docs)', () => {
 
   it('marks protected routes with the bearer and cookie schemes, and leaves public ones open', async () => {
     const doc = (await t.http.get('/docs-json')).body;
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['access-cookie', 'bearer']);
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['access-cookie', 'bearer', 'machine-client']);
     expect(doc.components.securitySchemes['access-cookie']).toMatchObject({ in: 'cookie', name: 'sa_at' });
     for (const [method, path] of [
       ['get', '/auth/me'],
@@ -101,6 +101,17 @@ describe('OpenAPI document of the demo (GET /docs-json, /docs)', () => {
     ]) {
       expect(op(method, path).security ?? []).toEqual([]);
     }
+  });
+
+  it('describes the machine-client token endpoint and the oauth2 client-credentials scheme with the scopes of @Scopes() routes', async () => {
+    const doc = (await t.http.get('/docs-json')).body;
+    expect(doc.components.securitySchemes['machine-client']).toMatchObject({ type: 'oauth2', flows: { clientCredentials: { tokenUrl: '/auth/oauth/token', scopes: { 'reports:read': expect.any(String) } } } });
+    expect(doc.paths['/reports'].get.security).toEqual([{ 'machine-client': ['reports:read'] }]);
+    expect(Object.keys(doc.paths['/reports'].get.responses)).toEqual(expect.arrayContaining(['401', '403']));
+    const token = doc.paths['/auth/oauth/token'].post;
+    expect(Object.keys(token.requestBody.content)).toEqual(expect.arrayContaining(['application/x-www-form-urlencoded', 'application/json']));
+    expect(token.responses['200']).toBeDefined();
+    expect(token.responses['401'].description).toContain('invalid_client');
   });
 
   it('enumerates every error code in the error schema', async () => {

@@ -123,3 +123,36 @@ export class JwksSchema {
   @ApiProperty({ type: 'array', items: { type: 'object', additionalProperties: true }, description: 'Public keys; empty when tokens are signed with HS256.' })
   keys!: Array<Record<string, unknown>>;
 }
+
+/** Body of `POST /auth/oauth/token` (form or JSON; RFC 6749 §4.4.2, RFC 7523 §2.2). @publicApi */
+export class ClientCredentialsTokenRequestSchema {
+  @ApiProperty({ enum: ['client_credentials'] })
+  grant_type!: string;
+
+  @ApiPropertyOptional({ example: 'reports:read', description: 'Space-separated scopes; every one must be allowed for the client. Omitted: every allowed scope.' })
+  scope?: string;
+
+  @ApiPropertyOptional({ enum: ['urn:ietf:params:oauth:client-assertion-type:jwt-bearer'], description: '`private_key_jwt` only.' })
+  client_assertion_type?: string;
+
+  @ApiPropertyOptional({ description: '`private_key_jwt` only: a JWT signed ES256 or RS256 with `iss` = `sub` = client id, `aud` = this endpoint URL, a short `exp` and a single-use `jti`.' })
+  client_assertion?: string;
+
+  @ApiPropertyOptional({ description: 'Optional; must name the authenticated client.' })
+  client_id?: string;
+}
+
+/** Answer of `POST /auth/oauth/token` (RFC 6749 §5.1). No refresh token. @publicApi */
+export class ClientCredentialsTokenResponseSchema {
+  @ApiProperty({ description: 'The machine access token (JWT, `typ: at+jwt`, `sub` = `client_id`, `scope`).' })
+  access_token!: string;
+
+  @ApiProperty({ enum: ['Bearer'] })
+  token_type!: string;
+
+  @ApiProperty({ example: 300 })
+  expires_in!: number;
+
+  @ApiProperty({ example: 'reports:read' })
+  scope!: string;
+}

@@ -1,7 +1,9 @@
-import type { Type } from '@nestjs/common';
+import type { INestApplicationContext, Type } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import {
   ApiBearerAuth,
   ApiBody,
+  ApiConsumes,
   ApiCookieAuth,
   ApiExtraModels,
   ApiOperation,
@@ -9,6 +11,7 @@ import {
   ApiProduces,
   ApiQuery,
   ApiResponse,
+  ApiSecurity,
   ApiTags,
   DocumentBuilder,
   type ApiResponseOptions,
@@ -18,12 +21,17 @@ import { JwksController } from '../controllers/jwks.controller';
 import { OAuthController } from '../controllers/oauth.controller';
 import { SessionController } from '../controllers/session.controller';
 import { HandoffController } from '../handoff/handoff.controller';
+import { MachineTokenController } from '../machine-clients/machine-token.controller';
+import type { ScopeRequirement } from '../machine-clients/machine-client.policy';
+import { SCOPES_KEY } from '../machine-clients/scopes.decorator';
 import type { AuthErrorCode } from '../errors/auth-error-codes';
 import { AUTH_ERROR_CODES } from '../errors/auth-error-codes';
 import {
   AccessTokenAnswerSchema,
   AccountSchema,
   AuthErrorBodySchema,
+  ClientCredentialsTokenRequestSchema,
+  ClientCredentialsTokenResponseSchema,
   JwksSchema,
   LoginCodeExchangeBodySchema,
   RefreshTokenBodySchema,
@@ -34,7 +42,7 @@ import {
 /** OpenAPI tag of the module's routes. @publicApi */
 export const AUTH_OPENAPI_TAG = 'auth';
 /** Security scheme names the module's protected routes refer to (see {@link addAuthSecuritySchemes}). @publicApi */
-export const AUTH_OPENAPI_SECURITY = { bearer: 'bearer', cookie: 'access-cookie' } as const;
+export const AUTH_OPENAPI_SECURITY = { bearer: 'bearer', cookie: 'access-cookie', machine: 'machine-client' } as const;
 
 type MethodDecorator = (target: object, key: string | symbol, descriptor: PropertyDescriptor) => void;
 
@@ -185,6 +193,22 @@ const ROUTES: Array<[Type, string, MethodDecorator[]]> = [
       ...errors('invalid_request', 'invalid_login_code', 'csrf_rejected', 'account_disabled', 'rate_limited'),
     ],
   ],
+  [
+    MachineTokenController,
+    'token',
+    [
+      ApiOperation({
+        summary: 'Get a machine access token (OAuth 2.0 client credentials)',
+        description:
+          'RFC 6749 §4.4. Client authentication: `Authorization: Basic` (client_secret_basic) or a signed `client_assertion` (private_key_jwt, RFC 7523). Answers carry `Cache-Control: no-store`; there is no refresh token. Served only with `machineClients.enabled` (404 otherwise).',
+      }),
+      ApiConsumes('application/x-www-form-urlencoded', 'application/json'),
+      ApiBody({ type: ClientCredentialsTokenRequestSchema }),
+      ApiResponse({ status: 200, type: ClientCredentialsTokenResponseSchema }),
+      ApiResponse({ status: 401, type: AuthErrorBodySchema, description: '`invalid_client`: client authentication failed.', headers: { 'WWW-Authenticate': { description: '`Basic realm="oauth"`', schema: { type: 'string' } } } }),
+      ...errors('invalid_request', 'invalid_scope', 'unsupported_grant_type', 'not_found', 'rate_limited', 'service_unavailable'),
+    ],
+  ],
   [JwksController, 'jwks', [ApiOperation({ summary: 'Public keys of access tokens (asymmetric signing only)' }), ApiProduces('application/json'), ApiResponse({ status: 200, type: JwksSchema })]],
 ];
 
@@ -222,6 +246,56 @@ export function describeAuthRoutes(): void {
  */
 export function registerAuthRouteDescription(controller: Type, method: string, decorators: MethodDecorator[]): void {
   EXTRA_ROUTES.push([controller, method, decorators]);
+}
+
+/**
+ * Describes the host's `@Scopes()` routes: each gets the `oauth2` client-credentials security
+ * requirement with its scopes (plus the user schemes when it accepts users' tokens) and the
+ * `403 insufficient_scope` answer. Call it before creating the document; returns every scope
+ * found, for {@link addMachineClientSecurityScheme}.
+ * @example const scopes = describeScopedRoutes(app); addMachineClientSecurityScheme(builder, '/auth/oauth/token', scopes);
+ * @publicApi
+ */
+export function describeScopedRoutes(app: INestApplicationContext): string[] {
+  const scopes = new Set<string>();
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const controller = wrapper.metatype as Type | null;
+      if (!controller?.prototype) continue;
+      const onClass = Reflect.getMetadata(SCOPES_KEY, controller) as ScopeRequirement | undefined;
+      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+        const descriptor = Object.getOwnPropertyDescriptor(controller.prototype, name);
+        if (name === 'constructor' || typeof descriptor?.value !== 'function') continue;
+        const requirement = (Reflect.getMetadata(SCOPES_KEY, descriptor.value as object) as ScopeRequirement | undefined) ?? onClass;
+        if (!requirement || describedScoped.has(descriptor.value as object)) continue;
+        describedScoped.add(descriptor.value as object);
+        const needed = [...new Set([...requirement.anyOf, ...requirement.allOf])];
+        needed.forEach((s) => scopes.add(s));
+        const decorators: MethodDecorator[] = [
+          ApiSecurity(AUTH_OPENAPI_SECURITY.machine, needed),
+          ...(requirement.allowUserTokens ? protectedRoute() : []),
+          ...errors('unauthorized', 'token_expired', 'insufficient_scope'),
+        ];
+        for (const decorate of decorators) decorate(controller.prototype, name, descriptor);
+      }
+    }
+  }
+  return [...scopes].sort();
+}
+
+const describedScoped = new WeakSet<object>();
+
+/**
+ * Adds the `oauth2` client-credentials security scheme machine clients use (named
+ * `AUTH_OPENAPI_SECURITY.machine`), with the token URL and the scopes routes ask for.
+ * @param tokenUrl the token endpoint as clients reach it (`/auth/oauth/token`, or absolute)
+ * @publicApi
+ */
+export function addMachineClientSecurityScheme(builder: DocumentBuilder, tokenUrl: string, scopes: readonly string[]): DocumentBuilder {
+  return builder.addOAuth2(
+    { type: 'oauth2', description: 'Machine clients (client credentials; docs/machine-clients.md)', flows: { clientCredentials: { tokenUrl, scopes: Object.fromEntries(scopes.map((s) => [s, s])) } } },
+    AUTH_OPENAPI_SECURITY.machine,
+  );
 }
 
 /**
