@@ -139,6 +139,13 @@ describe("boot refuses a database without the module's tables, with one sentence
     expect(error?.message).toMatch(/^The database has no table auth_users, auth_single_use of /);
   });
 
+  it('auth_machine_clients is needed only with machineClients.enabled', async () => {
+    await migrate(database, ['auth_machine_clients']);
+    expect(await boot([typeOrm(database, created), AuthModule.forRoot(OPTIONS)], created)).toBeUndefined();
+    const error = await boot([typeOrm(database, created), AuthModule.forRoot({ ...OPTIONS, machineClients: { enabled: true } })], created);
+    expect(error?.message).toMatch(/^The database has no table auth_machine_clients of /);
+  });
+
   it('a user store extending TypeOrmUserStore still uses auth_users', async () => {
     await migrate(database, ['auth_users']);
     const error = await boot([typeOrm(database, created), AuthModule.forRoot({ ...OPTIONS, userStore: ExtendedUserStore })], created);

@@ -1,5 +1,6 @@
 import { createHmac, createPublicKey, createSign, generateKeyPairSync, KeyObject, randomUUID } from 'node:crypto';
 import { AccessTokenService, MachineClient, MachineClientService } from '@nest-social-auth/core';
+import { mintMachineToken } from '@nest-social-auth/testing';
 import { createTestApp, TestApp } from '../support/test-app';
 import { shiftClock, signIn } from '../sessions/session-fixtures';
 
@@ -135,6 +136,13 @@ describe('machine clients: the client-credentials grant and @Scopes() routes (th
       await t.http.get('/me').set('Authorization', `Bearer ${tokens.accessToken}`).expect(200);
       const res = await t.http.get('/reports').set('Authorization', `Bearer ${tokens.accessToken}`).expect(403);
       expect(res.body).toMatchObject({ error: 'insufficient_scope' });
+    });
+
+    it("the testing kit's mintMachineToken: a token the guard accepts on the scoped route, and only with the scope", async () => {
+      const token = await mintMachineToken(clients, { clientId: 'kit-client', scopes: ['reports:read'] });
+      await t.http.get('/reports').set('Authorization', `Bearer ${token}`).expect(200);
+      const narrow = await mintMachineToken(clients, { clientId: 'kit-client-2', scopes: ['orders:read'] });
+      await t.http.get('/reports').set('Authorization', `Bearer ${narrow}`).expect(403);
     });
 
     it('no token on a scoped route: 401 unauthorized', async () => {

@@ -1,7 +1,7 @@
 import { ModulesContainer } from '@nestjs/core';
 import { AuthSetupChecks, SUPPORTED_HTTP_PLATFORMS, assertConfiguredOnce, assertSupportedHttpPlatform } from './auth-setup.checks';
 import { requiredEntities } from './database/auth-schema.check';
-import { AuditEvent, AuthSession, ExternalIdentity, RefreshToken, SingleUseMarker, UserAccount } from './entities';
+import { AuditEvent, AuthSession, ExternalIdentity, MachineClient, RefreshToken, SingleUseMarker, UserAccount } from './entities';
 import { AuthSetupError } from './errors/auth.error';
 import { TypeOrmUserStore } from './linking/typeorm-user.store';
 import type { AuthUserStore } from './linking/user-store.port';
@@ -57,5 +57,10 @@ describe('requiredEntities: the tables the module uses with these stores', () =>
 
   it("host stores: neither auth_users nor auth_single_use", () => {
     expect(requiredEntities(hostUsers, hostSingleUse)).toEqual([ExternalIdentity, AuthSession, RefreshToken, AuditEvent]);
+  });
+
+  it('auth_machine_clients only when machine clients are on with the built-in store', () => {
+    expect(requiredEntities(builtInUsers, builtInSingleUse, false)).not.toContain(MachineClient);
+    expect(requiredEntities(builtInUsers, builtInSingleUse, true)).toEqual([UserAccount, ExternalIdentity, AuthSession, RefreshToken, SingleUseMarker, AuditEvent, MachineClient]);
   });
 });

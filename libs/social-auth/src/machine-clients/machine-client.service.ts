@@ -176,11 +176,25 @@ export class MachineClientService {
    * `rate_limited` when the client id's budget is spent.
    */
   async issueToken(request: ClientCredentialsRequest): Promise<ClientCredentialsTokenResponse> {
-    const client = await this.authenticate(request.auth);
-    const scopes = grantScopes(request.scopes, client.scopes);
+    return this.tokenFor(await this.authenticate(request.auth), request.scopes);
+  }
+
+  private tokenFor(client: MachineClientRecord, requested: string[] | undefined): ClientCredentialsTokenResponse {
+    const scopes = grantScopes(requested, client.scopes);
     if (!Array.isArray(scopes)) throw new AuthError('invalid_scope');
     const { token, expiresIn } = this.tokens.signForClient(client.id, scopes, this.options.machineClients.tokenTtl);
     return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: scopes.join(' ') };
+  }
+
+  /**
+   * Issues a token for a registered, enabled client without client authentication, for trusted
+   * in-process callers only (a host's own job, e2e tests through the testing kit's
+   * `mintMachineToken`). Never expose it over HTTP. `scopes` omitted: every allowed scope.
+   */
+  async issueTokenFor(clientId: string, scopes?: string[]): Promise<ClientCredentialsTokenResponse> {
+    const client = isClientId(clientId) ? await this.store.findById(clientId) : null;
+    if (!client || !client.enabled) throw invalidClient();
+    return this.tokenFor(client, scopes);
   }
 
   /** The liveness of a client as this instance remembers it (undefined: ask `isClientLive`). @internal */
@@ -307,6 +321,7 @@ function invalidClient(cause?: unknown): AuthError {
 }
 
 function checkedSecret(secret: unknown): void {
+  // eslint-disable-next-line no-control-regex
   // Basic credentials carry at most 256 characters (see parseBasicCredentials).
   if (typeof secret !== 'string' || secret.length < 32 || secret.length > 256 || /[\x00-\x1f\x7f]/.test(secret)) {
     throw new AuthError('invalid_request', { message: 'A client secret is 32 to 256 printable characters' });
