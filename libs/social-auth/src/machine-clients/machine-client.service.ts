@@ -321,8 +321,8 @@ function invalidClient(cause?: unknown): AuthError {
 }
 
 function checkedSecret(secret: unknown): void {
-  // eslint-disable-next-line no-control-regex
   // Basic credentials carry at most 256 characters (see parseBasicCredentials).
+  // eslint-disable-next-line no-control-regex
   if (typeof secret !== 'string' || secret.length < 32 || secret.length > 256 || /[\x00-\x1f\x7f]/.test(secret)) {
     throw new AuthError('invalid_request', { message: 'A client secret is 32 to 256 printable characters' });
   }
