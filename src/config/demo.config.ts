@@ -160,7 +160,7 @@ function machineClientOf(env: Env): DemoConfig['machineClient'] {
   if (!id && !secret) return undefined;
   if (!id || !secret) throw new EnvError('AUTH_MACHINE_CLIENT_ID and AUTH_MACHINE_CLIENT_SECRET must be set together');
   if (!/^[A-Za-z0-9][A-Za-z0-9._~-]{0,63}$/.test(id)) throw new EnvError('AUTH_MACHINE_CLIENT_ID must be 1 to 64 of A-Z a-z 0-9 . _ ~ -');
-  if (secret.length < 32) throw new EnvError('AUTH_MACHINE_CLIENT_SECRET must be at least 32 characters');
+  if (!/^[A-Za-z0-9._~-]{32,256}$/.test(secret)) throw new EnvError('AUTH_MACHINE_CLIENT_SECRET must be 32 to 256 of A-Z a-z 0-9 . _ ~ - (openssl rand -hex 32)');
   const scopes = (env.AUTH_MACHINE_CLIENT_SCOPES || 'reports:read').split(' ').filter(Boolean);
   return { id, secret, scopes };
 }

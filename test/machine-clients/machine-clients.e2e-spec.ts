@@ -2,7 +2,7 @@ import { createHmac, createPublicKey, createSign, generateKeyPairSync, KeyObject
 import { AccessTokenService, MachineClient, MachineClientService } from '@nest-social-auth/core';
 import { mintMachineToken } from '@nest-social-auth/testing';
 import { createTestApp, TestApp } from '../support/test-app';
-import { shiftClock, signIn } from '../sessions/session-fixtures';
+import { accessCookie, shiftClock, signIn } from '../sessions/session-fixtures';
 
 const CLIENT_ID = 'billing-worker';
 const CLIENT_SECRET = 'billing-worker-secret-0123456789-abcdefghij';
@@ -145,6 +145,11 @@ describe('machine clients: the client-credentials grant and @Scopes() routes (th
       await t.http.get('/reports').set('Authorization', `Bearer ${narrow}`).expect(403);
     });
 
+    it('M6: a machine token is accepted as a bearer token only, never from the access cookie', async () => {
+      const token = await getToken();
+      await t.http.get('/reports').set('Cookie', accessCookie(t, token)).expect(401);
+    });
+
     it('no token on a scoped route: 401 unauthorized', async () => {
       await t.http.get('/reports').expect(401);
     });
@@ -160,6 +165,8 @@ describe('machine clients: the client-credentials grant and @Scopes() routes (th
       await clients.retirePreviousSecret('rotating');
       await tokenRequest(basic('rotating', 'first-secret-first-secret-first-secret'), { grant_type: 'client_credentials' }).expect(401);
       await getToken('rotating', second);
+      // An operator-given secret reads the same URL-encoded or not: no '+', '%', ':' or spaces.
+      await expect(clients.register({ id: 'plus', name: 'Plus', scopes: ['reports:read'], clientSecret: `a+b%c:${'x'.repeat(32)}` })).rejects.toMatchObject({ code: 'invalid_request' });
       // Only hashes are stored.
       const row = await t.dataSource.getRepository(MachineClient).findOneByOrFail({ id: 'rotating' });
       expect(row.secretHash).toMatch(/^scrypt\$/);

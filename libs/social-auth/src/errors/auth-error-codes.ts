@@ -37,7 +37,6 @@ export const AUTH_ERROR_CODES = {
   invalid_client: { status: 401, message: 'Client authentication failed.' },
   invalid_scope: { status: 400, message: 'The requested scope is invalid, unknown or not allowed for this client.' },
   unsupported_grant_type: { status: 400, message: 'The grant type is not supported by this endpoint.' },
-  unauthorized_client: { status: 400, message: 'This client may not use this grant type.' },
   insufficient_scope: { status: 403, message: 'The access token does not carry the scope this route requires.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

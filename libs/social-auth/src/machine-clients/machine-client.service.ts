@@ -42,7 +42,7 @@ export interface RegisterMachineClient {
   secret?: boolean;
   /**
    * Use this secret instead of generating one (a secret your vault or deployment already holds):
-   * at least 32 characters. Implies `secret: true`.
+   * 32–256 of `A-Z a-z 0-9 . _ ~ -` (`openssl rand -hex 32`). Implies `secret: true`.
    * @default undefined (a generated secret)
    */
   clientSecret?: string;
@@ -315,16 +315,18 @@ export class MachineClientService {
   }
 }
 
-function invalidClient(cause?: unknown): AuthError {
+/** `401 invalid_client` with its challenge. @internal */
+export function invalidClient(cause?: unknown): AuthError {
   // RFC 6749 §5.2: a 401 invalid_client names the scheme the client may authenticate with.
   return new AuthError('invalid_client', { cause, headers: { 'WWW-Authenticate': 'Basic realm="oauth", charset="UTF-8"' } });
 }
 
 function checkedSecret(secret: unknown): void {
-  // Basic credentials carry at most 256 characters (see parseBasicCredentials).
-  // eslint-disable-next-line no-control-regex
-  if (typeof secret !== 'string' || secret.length < 32 || secret.length > 256 || /[\x00-\x1f\x7f]/.test(secret)) {
-    throw new AuthError('invalid_request', { message: 'A client secret is 32 to 256 printable characters' });
+  // Unreserved characters only: Basic credentials are form-urlencoded (RFC 6749 §2.3.1), and a
+  // secret that reads the same encoded or not works with every client (`curl -u` encodes nothing).
+  // At most 256, what parseBasicCredentials accepts.
+  if (typeof secret !== 'string' || !/^[A-Za-z0-9._~-]{32,256}$/.test(secret)) {
+    throw new AuthError('invalid_request', { message: 'A client secret is 32 to 256 of A-Z a-z 0-9 . _ ~ -' });
   }
 }
 

@@ -6,7 +6,7 @@ import { AuthError } from '../errors/auth.error';
 import { AuthRateLimited } from '../guards/auth-throttler.guard';
 import type { AuthRequest, AuthResponse } from '../platform/auth-http';
 import { AuthHttpPlatform } from '../platform/auth-http.provider';
-import { ClientCredentialsTokenResponse, MachineClientService } from './machine-client.service';
+import { ClientCredentialsTokenResponse, MachineClientService, invalidClient } from './machine-client.service';
 import { readClientCredentialsRequest } from './machine-client.policy';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -46,11 +46,7 @@ export class MachineTokenController {
     if (type !== FORM && type !== JSON_TYPE) throw new AuthError('invalid_request');
     const authorization = req.headers.authorization === undefined ? [] : this.http.headerValues(req, 'authorization');
     const parsed = readClientCredentialsRequest(req.body, authorization);
-    if ('error' in parsed) {
-      throw parsed.error === 'invalid_client'
-        ? new AuthError('invalid_client', { headers: { 'WWW-Authenticate': 'Basic realm="oauth", charset="UTF-8"' } })
-        : new AuthError(parsed.error);
-    }
+    if ('error' in parsed) throw parsed.error === 'invalid_client' ? invalidClient() : new AuthError(parsed.error);
     return this.clients.issueToken(parsed);
   }
 }
