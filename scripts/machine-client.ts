@@ -16,17 +16,18 @@ import { loadDemoConfig } from '../src/config/demo.config';
 
 const USAGE = 'usage: machine-client.ts register <id> <name> "<scopes>" | rotate|retire-previous|disable|enable|show <id> | scopes <id> "<scopes>"';
 
-async function run(clients: MachineClientService, command: string, args: string[]): Promise<void> {
+/** Runs one command against the service; what it prints goes to `print` (stdout). Exported for the e2e test. */
+export async function run(clients: MachineClientService, command: string, args: string[], print: (line: string) => void = console.log): Promise<void> {
   const [id, a, b] = args;
   const scopes = (list: string | undefined) => (list ?? '').split(' ').filter(Boolean);
   switch (command) {
     case 'register': {
       const { clientId, clientSecret } = await clients.register({ id, name: a ?? id, scopes: scopes(b) });
-      console.log(JSON.stringify({ clientId, clientSecret }));
+      print(JSON.stringify({ clientId, clientSecret }));
       return;
     }
     case 'rotate':
-      console.log(JSON.stringify({ clientId: id, ...(await clients.rotateSecret(id)) }));
+      print(JSON.stringify({ clientId: id, ...(await clients.rotateSecret(id)) }));
       return;
     case 'retire-previous':
       return clients.retirePreviousSecret(id);
@@ -39,7 +40,7 @@ async function run(clients: MachineClientService, command: string, args: string[
     case 'show': {
       const client = await clients.find(id);
       if (!client) throw new AuthError('not_found');
-      console.log(JSON.stringify(client));
+      print(JSON.stringify(client));
       return;
     }
     default:
@@ -62,7 +63,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof AuthError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error));
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof AuthError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  });
+}

@@ -1,6 +1,7 @@
 import { createHmac, createPublicKey, createSign, generateKeyPairSync, KeyObject, randomUUID } from 'node:crypto';
 import { AccessTokenService, MachineClient, MachineClientService } from '@nest-social-auth/core';
 import { mintMachineToken } from '@nest-social-auth/testing';
+import { run as operatorCommand } from '../../scripts/machine-client';
 import { createTestApp, TestApp } from '../support/test-app';
 import { accessCookie, shiftClock, signIn } from '../sessions/session-fixtures';
 
@@ -182,6 +183,21 @@ describe('machine clients: the client-credentials grant and @Scopes() routes (th
       await tokenRequest(basic('to-disable', clientSecret!), { grant_type: 'client_credentials' }).expect(401);
       await clients.enable('to-disable');
       await t.http.get('/reports').set('Authorization', `Bearer ${token}`).expect(200);
+    });
+
+    it('the operator script (scripts/machine-client.ts): register prints the secret once, rotate, disable, show', async () => {
+      const out: string[] = [];
+      await operatorCommand(clients, 'register', ['ops-job', 'Ops job', 'reports:read'], (line) => out.push(line));
+      const { clientSecret } = JSON.parse(out[0]) as { clientSecret: string };
+      const token = await getToken('ops-job', clientSecret);
+      await operatorCommand(clients, 'rotate', ['ops-job'], (line) => out.push(line));
+      await getToken('ops-job', (JSON.parse(out[1]) as { clientSecret: string }).clientSecret);
+      await operatorCommand(clients, 'disable', ['ops-job'], (line) => out.push(line));
+      await t.http.get('/reports').set('Authorization', `Bearer ${token}`).expect(401);
+      await operatorCommand(clients, 'show', ['ops-job'], (line) => out.push(line));
+      expect(JSON.parse(out[2])).toMatchObject({ id: 'ops-job', enabled: false, secrets: 2, scopes: ['reports:read'] });
+      expect(out[2]).not.toContain('scrypt');
+      await expect(operatorCommand(clients, 'show', ['nobody'])).rejects.toMatchObject({ code: 'not_found' });
     });
 
     it('M8: a client disabled elsewhere (another instance) is refused within tokens.revocationCacheTtl', async () => {
