@@ -151,6 +151,14 @@ describe('machine clients: the client-credentials grant and @Scopes() routes (th
       await t.http.get('/reports').set('Cookie', accessCookie(t, token)).expect(401);
     });
 
+    it('a route with allowUserTokens takes both: the user as @CurrentUser(), the client as @CurrentClient()', async () => {
+      const { userId, tokens } = await signIn(t);
+      expect((await t.http.get('/reports/summary').set('Authorization', `Bearer ${tokens.accessToken}`).expect(200)).body).toEqual({ caller: { user: userId } });
+      expect((await t.http.get('/reports/summary').set('Authorization', `Bearer ${await getToken()}`).expect(200)).body).toEqual({ caller: { client: CLIENT_ID } });
+      const narrow = await getToken(CLIENT_ID, CLIENT_SECRET, { scope: 'orders:read' });
+      await t.http.get('/reports/summary').set('Authorization', `Bearer ${narrow}`).expect(403);
+    });
+
     it('no token on a scoped route: 401 unauthorized', async () => {
       await t.http.get('/reports').expect(401);
     });
