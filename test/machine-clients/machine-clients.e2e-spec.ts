@@ -1,4 +1,6 @@
 import { createHmac, createPublicKey, createSign, generateKeyPairSync, KeyObject, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { AccessTokenService, MachineClient, MachineClientService } from '@nest-social-auth/core';
 import { mintMachineToken } from '@nest-social-auth/testing';
 import { run as operatorCommand } from '../../scripts/machine-client';
@@ -252,6 +254,28 @@ describe('machine clients: the client-credentials grant and @Scopes() routes (th
 
     it('an RS256 assertion, with client_id in the body too', async () => {
       await withAssertion(sign('RS256', rsaKey, { kid: 'rs-1' }, assertion({}, 'signed-rs')), { client_id: 'signed-rs' }).expect(200);
+    });
+
+    it('keys from a jwksUri (fetched and cached), and a key the URL does not serve is refused', async () => {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      let fetches = 0;
+      const server = createServer((_req, res) => {
+        fetches++;
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
+        res.end(JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'remote-1', alg: 'ES256', use: 'sig' }] }));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (server.address() as AddressInfo).port;
+        await clients.register({ id: 'signed-remote', name: 'Remote keys', scopes: ['reports:read'], jwksUri: `http://127.0.0.1:${port}/jwks` });
+        const remote = (over: Record<string, unknown> = {}) => assertion(over, 'signed-remote');
+        await withAssertion(sign('ES256', privateKey, { kid: 'remote-1' }, remote())).expect(200);
+        await withAssertion(sign('ES256', privateKey, { kid: 'remote-1' }, remote())).expect(200);
+        expect(fetches).toBe(1);
+        await withAssertion(sign('ES256', ecKey, { kid: 'remote-1' }, remote())).expect(401);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
     });
 
     it('M2: a replayed assertion is refused', async () => {

@@ -256,7 +256,8 @@ export class MachineClientService {
         requiredClaims: ['exp', 'jti'],
       }));
     } catch (error) {
-      if (error instanceof AuthError && error.getStatus() >= 500) throw error;
+      // The client's jwksUri unreachable (RemoteJwks answers 503): a transient failure, not a bad client.
+      if (error instanceof AuthError && error.getStatus() >= 500) throw new AuthError('service_unavailable', { cause: error, headers: { 'Retry-After': '5' } });
       throw invalidClient(error);
     }
     const now = this.clock.seconds();
