@@ -18,6 +18,7 @@ import {
 } from 'class-validator';
 import { InvalidAuthOptionsError } from './errors/auth.error';
 import { OidcProviderOptions, ResolvedOidcProviderOptions, resolveOidcProviders } from './identity-providers/oidc/oidc.options';
+import { MicrosoftProviderOptions, ResolvedMicrosoftOptions, resolveMicrosoftOptions } from './identity-providers/microsoft/microsoft.options';
 
 const HTTP_URL = /^https?:\/\/[^\s/?#]+(?::\d+)?(\/[^\s?#]*)?$/i;
 const ORIGIN = /^https?:\/\/[^\s/?#]+(?::\d+)?$/i;
@@ -166,6 +167,10 @@ export class ProvidersOptions {
    */
   @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => OidcProviderOptions)
   oidc?: OidcProviderOptions[];
+
+  /** Sign in with Microsoft, single- or multi-tenant (docs/microsoft.md). @default undefined (Microsoft disabled) */
+  @IsOptional() @ValidateNested() @Type(() => MicrosoftProviderOptions)
+  microsoft?: MicrosoftProviderOptions;
 }
 
 /**
@@ -465,7 +470,12 @@ export interface ResolvedAuthOptions {
   defaultReturnTo: string;
   allowedOrigins: string[];
   production: boolean;
-  providers: { google?: ResolvedGoogleOptions; github?: ResolvedGithubOptions; oidc: ResolvedOidcProviderOptions[] };
+  providers: {
+    google?: ResolvedGoogleOptions;
+    github?: ResolvedGithubOptions;
+    oidc: ResolvedOidcProviderOptions[];
+    microsoft?: ResolvedMicrosoftOptions;
+  };
   tokens: Omit<DeepRequired<TokenOptions>, 'secret' | 'privateKey'> & { secret?: string; privateKey?: string };
   cookies: DeepRequired<CookieOptions>;
   transaction: DeepRequired<TransactionOptions>;
@@ -536,6 +546,7 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
         trustEmail: github.trustEmail ?? false,
       } : undefined,
       oidc: resolveOidcProviders(raw.providers?.oidc, production),
+      microsoft: resolveMicrosoftOptions(raw.providers?.microsoft, production),
     },
     tokens: {
       secret: tokens.secret,

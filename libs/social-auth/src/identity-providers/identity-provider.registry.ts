@@ -9,6 +9,7 @@ import { OAuthTransactionService } from '../transaction/oauth-transaction.servic
 import { TransactionStateStore } from '../transaction/passport-state.store';
 import { GithubIdentityProvider } from './github/github.provider';
 import { GoogleIdentityProvider } from './google/google.provider';
+import { MicrosoftIdentityProvider } from './microsoft/microsoft.provider';
 import { OidcIdentityProvider } from './oidc/oidc.provider';
 import type { OAuthIdentityProvider } from './oauth-identity-provider';
 
@@ -89,6 +90,11 @@ export class IdentityProviderRegistry implements OnModuleInit {
     if (github) {
       const store = new TransactionStateStore('github', transactions);
       providers.set('github', new GithubIdentityProvider(github, { callbackURL: this.callbackUrl('github'), store, http }));
+    }
+    const { microsoft } = options.providers;
+    if (microsoft) {
+      const store = new TransactionStateStore('microsoft', transactions);
+      providers.set('microsoft', new MicrosoftIdentityProvider(microsoft, { callbackURL: this.callbackUrl('microsoft'), store, http, clock }));
     }
     for (const oidc of options.providers.oidc ?? []) {
       const store = new TransactionStateStore(oidc.id, transactions);
