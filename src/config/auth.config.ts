@@ -5,12 +5,14 @@ import type { DemoConfig } from './demo.config';
 export interface ProviderOverrides {
   google?: NonNullable<DemoConfig['google']>;
   github?: NonNullable<DemoConfig['github']>;
+  microsoft?: NonNullable<DemoConfig['microsoft']>;
 }
 
 /** Maps the demo's environment to `AuthModule` options. */
 export function authOptionsFromConfig(config: DemoConfig, overrides: ProviderOverrides = {}): AuthModuleOptions {
   const google = overrides.google ?? config.google;
   const github = overrides.github ?? config.github;
+  const microsoft = overrides.microsoft ?? config.microsoft;
   return {
     appUrl: config.appUrl,
     production: config.production,
@@ -29,6 +31,7 @@ export function authOptionsFromConfig(config: DemoConfig, overrides: ProviderOve
       google: google && strip(google),
       github: github && strip(github),
       oidc: config.oidc,
+      microsoft: microsoft && strip(microsoft),
     },
   };
 }

@@ -34,6 +34,19 @@ export interface DemoConfig {
   github?: { clientId: string; clientSecret: string; authorizationURL?: string; tokenURL?: string; apiURL?: string; issuer?: string };
   /** Generic OpenID providers (`AUTH_OIDC_PROVIDERS`, see oidc-providers.config.ts). */
   oidc: DemoOidcProvider[];
+  /** Sign in with Microsoft (`MICROSOFT_CLIENT_ID`/`SECRET`, `MICROSOFT_TENANT`, `MICROSOFT_ALLOWED_TENANTS`, endpoint overrides). */
+  microsoft?: {
+    clientId: string;
+    clientSecret: string;
+    tenant?: string;
+    allowedTenants?: string[];
+    issuerTemplate?: string;
+    authorizationURL?: string;
+    tokenURL?: string;
+    jwksURL?: string;
+    discoveryURL?: string;
+    trustEmail?: boolean;
+  };
   /** Serve the testing kit's fake Google and GitHub in-process (development only). */
   sandbox: boolean;
   /** The HTTP platform the demo runs on (`HTTP_PLATFORM`): Nest's Express adapter or its Fastify adapter. */
@@ -94,7 +107,8 @@ export function loadDemoConfig(env: Env): DemoConfig {
   const google = pair(env, 'GOOGLE');
   const github = pair(env, 'GITHUB');
   const oidc = loadOidcProviders(env);
-  const sandboxDefault = !google && !github && oidc.length === 0 && !production;
+  const microsoft = pair(env, 'MICROSOFT');
+  const sandboxDefault = !google && !github && !microsoft && oidc.length === 0 && !production;
   const sandbox = bool(env, 'AUTH_SANDBOX', sandboxDefault);
   if (sandbox && production) throw new EnvError('AUTH_SANDBOX must not be on in production');
 
@@ -130,6 +144,17 @@ export function loadDemoConfig(env: Env): DemoConfig {
       issuer: url(env, 'GITHUB_ISSUER'),
     },
     oidc,
+    microsoft: microsoft && {
+      ...microsoft,
+      tenant: env.MICROSOFT_TENANT || undefined,
+      allowedTenants: env.MICROSOFT_ALLOWED_TENANTS ? env.MICROSOFT_ALLOWED_TENANTS.split(',').map((t) => t.trim()).filter(Boolean) : undefined,
+      issuerTemplate: env.MICROSOFT_ISSUER_TEMPLATE || undefined,
+      authorizationURL: url(env, 'MICROSOFT_AUTHORIZATION_URL'),
+      tokenURL: url(env, 'MICROSOFT_TOKEN_URL'),
+      jwksURL: url(env, 'MICROSOFT_JWKS_URL'),
+      discoveryURL: url(env, 'MICROSOFT_DISCOVERY_URL'),
+      trustEmail: bool(env, 'MICROSOFT_TRUST_EMAIL', false),
+    },
     sandbox,
     httpPlatform: httpPlatform(env),
     trustProxy: int(env, 'AUTH_TRUST_PROXY', 0, 0, 10),

@@ -1,5 +1,5 @@
 import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
-import { FakeGitHub, FakeGoogle } from '@nest-social-auth/testing';
+import { FakeGitHub, FakeGoogle, FakeMicrosoft } from '@nest-social-auth/testing';
 import type { ProviderOverrides } from '../config/auth.config';
 import type { DemoConfig } from '../config/demo.config';
 
@@ -13,6 +13,8 @@ export const SANDBOX_PROVIDERS = Symbol('DEMO:SANDBOX_PROVIDERS');
 export interface SandboxProviders {
   google: FakeGoogle;
   github: FakeGitHub;
+  /** Fake Microsoft, multi-tenant (`common`). */
+  microsoft: FakeMicrosoft;
   /** AuthModule provider options that point at the fakes. */
   overrides: ProviderOverrides;
   stop(): Promise<void>;
@@ -29,23 +31,32 @@ export async function startSandbox(config: DemoConfig): Promise<SandboxProviders
   const appName = 'Social sign-in demo';
   const google = await FakeGoogle.start({ mode: 'consent', port: config.sandboxPorts.google, appName });
   let github: FakeGitHub;
+  let microsoft: FakeMicrosoft;
   try {
     github = await FakeGitHub.start({ mode: 'consent', port: config.sandboxPorts.github, appName });
   } catch (error) {
     await google.stop();
     throw error;
   }
+  try {
+    microsoft = await FakeMicrosoft.start({ mode: 'consent', appName });
+  } catch (error) {
+    await Promise.all([google.stop(), github.stop()]);
+    throw error;
+  }
   const registered = (provider: string) => [`${config.appUrl}/auth/${provider}/callback`];
   google.scenario.allowedRedirectUris = registered('google');
   github.scenario.allowedRedirectUris = registered('github');
+  microsoft.scenario.allowedRedirectUris = registered('microsoft');
   return {
     google,
     github,
+    microsoft,
     // The fakes' issuers do not depend on their ports, so a restart on other ports (port 0) keeps
     // the sandbox accounts of a kept database signing in as themselves.
-    overrides: { google: google.providerOptions(), github: github.providerOptions() },
+    overrides: { google: google.providerOptions(), github: github.providerOptions(), microsoft: microsoft.providerOptions('common') },
     stop: async () => {
-      await Promise.all([google.stop(), github.stop()]);
+      await Promise.all([google.stop(), github.stop(), microsoft.stop()]);
     },
   };
 }
@@ -76,7 +87,7 @@ export class SandboxModule {
           useFactory: async (): Promise<SandboxProviders | null> => {
             if (!config.sandbox) return null;
             const sandbox = await startSandbox(config);
-            new Logger('Sandbox').log(`fake Google at ${sandbox.google.url}, fake GitHub at ${sandbox.github.url} (consent pages; no real accounts)`);
+            new Logger('Sandbox').log(`fake Google at ${sandbox.google.url}, fake GitHub at ${sandbox.github.url}, fake Microsoft at ${sandbox.microsoft.url} (consent pages; no real accounts)`);
             return sandbox;
           },
         },

@@ -6,6 +6,16 @@
 export { FAKE_GOOGLE_ISSUER, FakeGoogle, type FakeMintIdTokenOptions } from './fake-google.server';
 export { FAKE_GITHUB_ISSUER, FakeGitHub } from './fake-github.server';
 export { FakeIdpServer } from './fake-idp.server';
+export {
+  FAKE_MICROSOFT_ISSUER_TEMPLATE,
+  FAKE_MICROSOFT_TENANTS,
+  FakeMicrosoft,
+  microsoftUsers,
+  type FakeMicrosoftProviderOptions,
+  type FakeMicrosoftScenario,
+  type FakeMicrosoftStartOptions,
+  type FakeMicrosoftUser,
+} from './fake-microsoft.server';
 export { googleUsers, githubUsers, type FakeUserFactory } from './fake-idp.users';
 export { createPkcePair, isValidCodeVerifier, isValidS256Challenge, s256Challenge, verifyS256 } from './pkce';
 export type {
