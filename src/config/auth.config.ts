@@ -6,6 +6,7 @@ export interface ProviderOverrides {
   google?: NonNullable<DemoConfig['google']>;
   github?: NonNullable<DemoConfig['github']>;
   microsoft?: NonNullable<DemoConfig['microsoft']>;
+  apple?: NonNullable<DemoConfig['apple']>;
 }
 
 /** Maps the demo's environment to `AuthModule` options. */
@@ -13,6 +14,7 @@ export function authOptionsFromConfig(config: DemoConfig, overrides: ProviderOve
   const google = overrides.google ?? config.google;
   const github = overrides.github ?? config.github;
   const microsoft = overrides.microsoft ?? config.microsoft;
+  const apple = overrides.apple ?? config.apple;
   return {
     appUrl: config.appUrl,
     production: config.production,
@@ -32,6 +34,7 @@ export function authOptionsFromConfig(config: DemoConfig, overrides: ProviderOve
       github: github && strip(github),
       oidc: config.oidc,
       microsoft: microsoft && strip(microsoft),
+      apple: apple && strip(apple),
     },
   };
 }

@@ -47,6 +47,18 @@ export interface DemoConfig {
     discoveryURL?: string;
     trustEmail?: boolean;
   };
+  /** Sign in with Apple (`APPLE_CLIENT_ID`, `APPLE_TEAM_ID`, `APPLE_KEY_ID`, `APPLE_PRIVATE_KEY`, endpoint overrides). */
+  apple?: {
+    clientId: string;
+    teamId: string;
+    keyId: string;
+    privateKey: string;
+    issuer?: string;
+    authorizationURL?: string;
+    tokenURL?: string;
+    jwksURL?: string;
+    trustEmail?: boolean;
+  };
   /** Serve the testing kit's fake Google and GitHub in-process (development only). */
   sandbox: boolean;
   /** The HTTP platform the demo runs on (`HTTP_PLATFORM`): Nest's Express adapter or its Fastify adapter. */
@@ -108,7 +120,8 @@ export function loadDemoConfig(env: Env): DemoConfig {
   const github = pair(env, 'GITHUB');
   const oidc = loadOidcProviders(env);
   const microsoft = pair(env, 'MICROSOFT');
-  const sandboxDefault = !google && !github && !microsoft && oidc.length === 0 && !production;
+  const apple = appleKey(env);
+  const sandboxDefault = !google && !github && !microsoft && !apple && oidc.length === 0 && !production;
   const sandbox = bool(env, 'AUTH_SANDBOX', sandboxDefault);
   if (sandbox && production) throw new EnvError('AUTH_SANDBOX must not be on in production');
 
@@ -155,6 +168,14 @@ export function loadDemoConfig(env: Env): DemoConfig {
       discoveryURL: url(env, 'MICROSOFT_DISCOVERY_URL'),
       trustEmail: bool(env, 'MICROSOFT_TRUST_EMAIL', false),
     },
+    apple: apple && {
+      ...apple,
+      issuer: url(env, 'APPLE_ISSUER'),
+      authorizationURL: url(env, 'APPLE_AUTHORIZATION_URL'),
+      tokenURL: url(env, 'APPLE_TOKEN_URL'),
+      jwksURL: url(env, 'APPLE_JWKS_URL'),
+      trustEmail: bool(env, 'APPLE_TRUST_EMAIL', false),
+    },
     sandbox,
     httpPlatform: httpPlatform(env),
     trustProxy: int(env, 'AUTH_TRUST_PROXY', 0, 0, 10),
@@ -191,6 +212,16 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   const value = Number(raw);
   if (value < min || value > max) throw new EnvError(`${name} must be between ${min} and ${max} (got ${value})`);
   return value;
+}
+
+/** Apple's four required variables, all or none. */
+function appleKey(env: Env): { clientId: string; teamId: string; keyId: string; privateKey: string } | undefined {
+  const names = ['APPLE_CLIENT_ID', 'APPLE_TEAM_ID', 'APPLE_KEY_ID', 'APPLE_PRIVATE_KEY'] as const;
+  const set = names.filter((n) => env[n]);
+  if (set.length === 0) return undefined;
+  const missing = names.find((n) => !env[n]);
+  if (missing) throw new EnvError(`${missing} is required when any APPLE_* key variable is set`);
+  return { clientId: env.APPLE_CLIENT_ID!, teamId: env.APPLE_TEAM_ID!, keyId: env.APPLE_KEY_ID!, privateKey: env.APPLE_PRIVATE_KEY!.replace(/\\n/g, '\n') };
 }
 
 function bool(env: Env, name: string, fallback: boolean): boolean {

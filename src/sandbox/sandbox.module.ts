@@ -1,5 +1,5 @@
 import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
-import { FakeGitHub, FakeGoogle, FakeMicrosoft } from '@nest-social-auth/testing';
+import { FakeApple, FakeGitHub, FakeGoogle, FakeMicrosoft } from '@nest-social-auth/testing';
 import type { ProviderOverrides } from '../config/auth.config';
 import type { DemoConfig } from '../config/demo.config';
 
@@ -15,6 +15,8 @@ export interface SandboxProviders {
   github: FakeGitHub;
   /** Fake Microsoft, multi-tenant (`common`). */
   microsoft: FakeMicrosoft;
+  /** Fake Apple (form_post callback, ES256 client secret). */
+  apple: FakeApple;
   /** AuthModule provider options that point at the fakes. */
   overrides: ProviderOverrides;
   stop(): Promise<void>;
@@ -32,6 +34,7 @@ export async function startSandbox(config: DemoConfig): Promise<SandboxProviders
   const google = await FakeGoogle.start({ mode: 'consent', port: config.sandboxPorts.google, appName });
   let github: FakeGitHub;
   let microsoft: FakeMicrosoft;
+  let apple: FakeApple;
   try {
     github = await FakeGitHub.start({ mode: 'consent', port: config.sandboxPorts.github, appName });
   } catch (error) {
@@ -44,19 +47,27 @@ export async function startSandbox(config: DemoConfig): Promise<SandboxProviders
     await Promise.all([google.stop(), github.stop()]);
     throw error;
   }
+  try {
+    apple = await FakeApple.start({ mode: 'consent', appName });
+  } catch (error) {
+    await Promise.all([google.stop(), github.stop(), microsoft.stop()]);
+    throw error;
+  }
   const registered = (provider: string) => [`${config.appUrl}/auth/${provider}/callback`];
   google.scenario.allowedRedirectUris = registered('google');
   github.scenario.allowedRedirectUris = registered('github');
   microsoft.scenario.allowedRedirectUris = registered('microsoft');
+  apple.scenario.allowedRedirectUris = registered('apple');
   return {
     google,
     github,
     microsoft,
+    apple,
     // The fakes' issuers do not depend on their ports, so a restart on other ports (port 0) keeps
     // the sandbox accounts of a kept database signing in as themselves.
-    overrides: { google: google.providerOptions(), github: github.providerOptions(), microsoft: microsoft.providerOptions('common') },
+    overrides: { google: google.providerOptions(), github: github.providerOptions(), microsoft: microsoft.providerOptions('common'), apple: apple.providerOptions() },
     stop: async () => {
-      await Promise.all([google.stop(), github.stop(), microsoft.stop()]);
+      await Promise.all([google.stop(), github.stop(), microsoft.stop(), apple.stop()]);
     },
   };
 }
@@ -87,7 +98,7 @@ export class SandboxModule {
           useFactory: async (): Promise<SandboxProviders | null> => {
             if (!config.sandbox) return null;
             const sandbox = await startSandbox(config);
-            new Logger('Sandbox').log(`fake Google at ${sandbox.google.url}, fake GitHub at ${sandbox.github.url}, fake Microsoft at ${sandbox.microsoft.url} (consent pages; no real accounts)`);
+            new Logger('Sandbox').log(`fake Google at ${sandbox.google.url}, fake GitHub at ${sandbox.github.url}, fake Microsoft at ${sandbox.microsoft.url}, fake Apple at ${sandbox.apple.url} (consent pages; no real accounts)`);
             return sandbox;
           },
         },

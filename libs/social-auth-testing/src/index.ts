@@ -7,6 +7,15 @@ export { FAKE_GOOGLE_ISSUER, FakeGoogle, type FakeMintIdTokenOptions } from './f
 export { FAKE_GITHUB_ISSUER, FakeGitHub } from './fake-github.server';
 export { FakeIdpServer } from './fake-idp.server';
 export {
+  FAKE_APPLE_ISSUER,
+  FakeApple,
+  appleUsers,
+  type FakeAppleProviderOptions,
+  type FakeAppleScenario,
+  type FakeAppleStartOptions,
+  type FakeAppleUser,
+} from './fake-apple.server';
+export {
   FAKE_MICROSOFT_ISSUER_TEMPLATE,
   FAKE_MICROSOFT_TENANTS,
   FakeMicrosoft,

@@ -19,6 +19,7 @@ import {
 import { InvalidAuthOptionsError } from './errors/auth.error';
 import { OidcProviderOptions, ResolvedOidcProviderOptions, resolveOidcProviders } from './identity-providers/oidc/oidc.options';
 import { MicrosoftProviderOptions, ResolvedMicrosoftOptions, resolveMicrosoftOptions } from './identity-providers/microsoft/microsoft.options';
+import { AppleProviderOptions, ResolvedAppleOptions, resolveAppleOptions } from './identity-providers/apple/apple.options';
 
 const HTTP_URL = /^https?:\/\/[^\s/?#]+(?::\d+)?(\/[^\s?#]*)?$/i;
 const ORIGIN = /^https?:\/\/[^\s/?#]+(?::\d+)?$/i;
@@ -171,6 +172,10 @@ export class ProvidersOptions {
   /** Sign in with Microsoft, single- or multi-tenant (docs/microsoft.md). @default undefined (Microsoft disabled) */
   @IsOptional() @ValidateNested() @Type(() => MicrosoftProviderOptions)
   microsoft?: MicrosoftProviderOptions;
+
+  /** Sign in with Apple (docs/apple.md). @default undefined (Apple disabled) */
+  @IsOptional() @ValidateNested() @Type(() => AppleProviderOptions)
+  apple?: AppleProviderOptions;
 }
 
 /**
@@ -475,6 +480,7 @@ export interface ResolvedAuthOptions {
     github?: ResolvedGithubOptions;
     oidc: ResolvedOidcProviderOptions[];
     microsoft?: ResolvedMicrosoftOptions;
+    apple?: ResolvedAppleOptions;
   };
   tokens: Omit<DeepRequired<TokenOptions>, 'secret' | 'privateKey'> & { secret?: string; privateKey?: string };
   cookies: DeepRequired<CookieOptions>;
@@ -547,6 +553,7 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
       } : undefined,
       oidc: resolveOidcProviders(raw.providers?.oidc, production),
       microsoft: resolveMicrosoftOptions(raw.providers?.microsoft, production),
+      apple: resolveAppleOptions(raw.providers?.apple, production),
     },
     tokens: {
       secret: tokens.secret,

@@ -61,8 +61,10 @@ export class OAuthController {
   @Public()
   @RequestMapping(AUTH_ROUTES.callback)
   callback(@Param('provider') provider: string, @Req() req: AuthRequest, @Res() res: AuthResponse): Promise<void> | void {
-    // A callback is a top-level GET redirect; anything else (form_post, POST replays, HEAD) is
-    // refused before the transaction is read or anything is sent to a provider.
+    // A callback is a top-level GET redirect; anything else (POST replays, HEAD) is refused before
+    // the transaction is read or anything is sent to a provider. Only a form_post provider's
+    // callback (Apple) takes POST, through the same-origin relay (form-post-relay.ts).
+    if (req.method === 'POST' && this.registry.answersWithFormPost(provider)) return this.flow.formPostCallback(provider, req, res);
     if (req.method !== 'GET') return this.flow.refuseMethod(res);
     return this.flow.callback(provider, req, res);
   }
