@@ -590,6 +590,13 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
   if (google && !resolved.providers.google!.scopes.includes('openid')) {
     throw new InvalidAuthOptionsError('Invalid AuthModule option providers.google.scopes: must include "openid"');
   }
+  // `microsoft` and `apple` stay usable as generic OpenID ids (an existing single-tenant setup),
+  // but not next to the built-in provider of the same id.
+  for (const id of ['microsoft', 'apple'] as const) {
+    if (resolved.providers[id] && resolved.providers.oidc.some((p) => p.id === id)) {
+      throw new InvalidAuthOptionsError(`Invalid AuthModule option providers.oidc: id "${id}" is taken by providers.${id}`);
+    }
+  }
   if (production) {
     for (const [name, url] of providerEndpoints(resolved)) {
       if (!url.startsWith('https://')) {

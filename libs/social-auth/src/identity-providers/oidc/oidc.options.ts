@@ -20,8 +20,6 @@ export const OIDC_ID_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS
 export const RESERVED_PROVIDER_IDS: readonly string[] = [
   'google',
   'github',
-  'microsoft',
-  'apple',
   'oidc',
   'me',
   'providers',
