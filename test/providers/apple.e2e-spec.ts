@@ -2,6 +2,7 @@ import { FakeApple, appleUsers, googleUsers } from '@nest-social-auth/testing';
 import request from 'supertest';
 import { OAuthDriver, type Hop } from '../support/oauth-driver';
 import { authCookiesSet, expectRefused, expectSignedIn } from '../sign-in/support/refusals';
+import { LogCapture } from '../sign-in/support/log-capture';
 import { startSignInApp, type SignInApp } from '../sign-in/support/sign-in-app';
 
 /** The demo's APPLE_* variables for a fake Apple. */
@@ -48,24 +49,37 @@ export async function postForm(browser: OAuthDriver, url: string, fields: Record
 
 /**
  * Sign in with Apple against the kit's fake Apple (form_post, ES256 client secret, string booleans,
- * the name posted once), through the demo: the relay of the cross-site form post (J1), the attack
- * cases of groups A and B that apply, and the private-relay linking rule (J3).
+ * the name posted once), through the demo: the relay of the cross-site form post (J1, J2, J3), the attack
+ * cases of groups A and B that apply, and the private-relay linking rule (C11).
  */
-describe('Sign in with Apple (threat model J1–J4)', () => {
+describe('Sign in with Apple (threat model J1–J4, C11)', () => {
   let app: SignInApp;
   let apple: FakeApple;
+  const logs = new LogCapture();
+  /** Every client secret, code, verifier, state and nonce this file's flows used (for J4). */
+  const secrets = new Set<string>();
 
   beforeAll(async () => {
+    logs.start();
     apple = await FakeApple.start();
     app = await startSignInApp(fakeAppleEnv(apple, { APPLE_TRUST_EMAIL: 'true', AUTH_HTTP_TIMEOUT_MS: '800' }));
+    logs.verboseNestLogger();
   });
   afterEach(() => {
+    for (const r of apple.requests) {
+      for (const key of ['client_secret', 'code', 'code_verifier']) {
+        const value = (r.body as Record<string, unknown> | undefined)?.[key];
+        if (typeof value === 'string') secrets.add(value);
+      }
+    }
+    for (const a of apple.authorizations) for (const v of [a.state, a.nonce]) if (v) secrets.add(v);
     app.reset();
     apple.reset();
   });
   afterAll(async () => {
     await app?.close();
     await apple?.stop();
+    logs.stop();
   });
 
   const tokenCalls = () => apple.requests.filter((r) => r.path === '/auth/token').length;
@@ -144,14 +158,14 @@ describe('Sign in with Apple (threat model J1–J4)', () => {
   });
 
   describe('the form_post callback (J1) and group A', () => {
-    it('refuses Apple’s POST with the relay marker but no cookie (a cross-site POST cannot skip the relay)', async () => {
+    it('J1: refuses Apple’s POST with the relay marker but no cookie (a cross-site POST cannot skip the relay)', async () => {
       const { posted } = await toRelay();
       const hop = await postForm(app.browser(), posted.action, { ...posted.fields, sa_relay: '1' }, false);
       expectRefused(hop, 'invalid_state');
       expect(tokenCalls()).toBe(0);
     });
 
-    it('refuses login CSRF: the attacker’s code and state relayed into the victim’s browser', async () => {
+    it('J1/A1: refuses login CSRF: the attacker’s code and state relayed into the victim’s browser', async () => {
       const attacker = await toRelay();
       const victim = app.browser();
       await victim.start('apple');
@@ -181,7 +195,7 @@ describe('Sign in with Apple (threat model J1–J4)', () => {
       expect({ status: relay.status, location: relay.location, setCookies: relay.setCookies }).toEqual({ status: 302, location: '/?error=invalid_request', setCookies: [] });
     });
 
-    it('escapes posted values on the relay page', async () => {
+    it('J2: escapes posted values on the relay page', async () => {
       const { relay } = await toRelay(undefined, (f) => void (f.user = '{"name":{"firstName":"\\"><script>alert(1)</script>"}}'));
       expect(relay.status).toBe(200);
       expect(relay.text).not.toContain('<script>alert(1)');
@@ -196,7 +210,7 @@ describe('Sign in with Apple (threat model J1–J4)', () => {
       expectRefused(await postForm(browser, form.action, form.fields, true), 'invalid_state');
     });
 
-    it.each(['google', 'github'])('still refuses a POST to %s’s callback (405)', async (provider) => {
+    it.each(['google', 'github'])('J3: still refuses a POST to %s’s callback (405)', async (provider) => {
       const hop = await postForm(app.browser(), `/auth/${provider}/callback`, { state: 's', code: 'c', sa_relay: '1' }, true);
       expect(hop.status).toBe(405);
       expect(hop.headers.allow).toBe('GET');
@@ -226,7 +240,7 @@ describe('Sign in with Apple (threat model J1–J4)', () => {
     });
   });
 
-  describe('private-relay emails (J3)', () => {
+  describe('private-relay emails (C11)', () => {
     it('never links a private-relay address to an existing account by default, even with trustEmail', async () => {
       const first = appleUsers.relay({ sub: '001234.11111111111111111111111111111111.0001' });
       apple.signInAs(first);
@@ -244,5 +258,15 @@ describe('Sign in with Apple (threat model J1–J4)', () => {
       expectSignedIn((await signIn()).callback);
       expect((await identity(jane.sub))?.user_id).toBe((await identity('100000000000000000901', 'google'))?.user_id);
     });
+  });
+
+  it('J4: logged no client secret, private key, code, state, nonce or token', () => {
+    const text = logs.text;
+    expect(text).toContain('sign-in callback via apple refused');
+    expect([...secrets].filter((v) => v.length >= 8).length).toBeGreaterThan(20);
+    for (const secret of secrets) if (secret.length >= 8) expect(text).not.toContain(secret);
+    const keyBody = apple.providerOptions().privateKey.split('\n')[1];
+    expect(text).not.toContain(keyBody);
+    expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/);
   });
 });

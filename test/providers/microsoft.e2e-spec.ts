@@ -23,9 +23,9 @@ export function fakeMicrosoftEnv(microsoft: FakeMicrosoft, extra: Record<string,
  * Sign in with Microsoft, multi-tenant (`common`, allowedTenants contoso + fabrikam), against the
  * kit's fake Microsoft that serves every tenant from one `{tenantid}` issuer template: the happy
  * path, the threat-model cases that apply (A1 state, A2 replay, A5 PKCE, B1–B6 ID token, B10
- * issuer template, B11 tenants) and the email rule (C7: `email` links only with `xms_edov`).
+ * issuer template, B11 tenants) and the email rule (C10: `email` links only with `xms_edov`).
  */
-describe('Sign in with Microsoft, multi-tenant (threat model B10, B11, C7)', () => {
+describe('Sign in with Microsoft, multi-tenant (threat model B10, B11, C10)', () => {
   let app: SignInApp;
   let microsoft: FakeMicrosoft;
   const { contoso, fabrikam, consumers } = FAKE_MICROSOFT_TENANTS;
@@ -63,7 +63,7 @@ describe('Sign in with Microsoft, multi-tenant (threat model B10, B11, C7)', () 
     expect(row?.issuer).toBe(microsoft.issuerFor(contoso));
   });
 
-  it('refuses a tenant outside allowedTenants (a personal account) before anything is written', async () => {
+  it('B11: refuses a tenant outside allowedTenants (a personal account) before anything is written', async () => {
     microsoft.signInAs(microsoftUsers.pat());
     const before = await app.rows();
     const { callback } = await app.browser().signIn('microsoft');
@@ -161,7 +161,7 @@ describe('Sign in with Microsoft, multi-tenant (threat model B10, B11, C7)', () 
     });
   });
 
-  describe('email linking (C7: Microsoft’s email is not verified unless xms_edov)', () => {
+  describe('email linking (C10: Microsoft’s email is not verified unless xms_edov)', () => {
     it('never links by an email the tenant set without xms_edov (nOAuth): a separate account', async () => {
       const google = app.browser();
       app.google.signInAs(googleUsers.alice());
