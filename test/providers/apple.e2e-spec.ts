@@ -210,6 +210,12 @@ describe('Sign in with Apple (threat model J1–J4, C11)', () => {
       expectRefused(await postForm(browser, form.action, form.fields, true), 'invalid_state');
     });
 
+    it('answers 405 with Allow: GET, POST to another method at Apple’s callback', async () => {
+      const hop = await app.browser().send('PUT', '/auth/apple/callback');
+      expect(hop.status).toBe(405);
+      expect(hop.headers.allow).toBe('GET, POST');
+    });
+
     it.each(['google', 'github'])('J3: still refuses a POST to %s’s callback (405)', async (provider) => {
       const hop = await postForm(app.browser(), `/auth/${provider}/callback`, { state: 's', code: 'c', sa_relay: '1' }, true);
       expect(hop.status).toBe(405);

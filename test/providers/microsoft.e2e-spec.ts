@@ -85,6 +85,13 @@ describe('Sign in with Microsoft, multi-tenant (threat model B10, B11, C10)', ()
     });
   });
 
+  it('B8: refuses to start when discovery names another issuer template', async () => {
+    microsoft.scenario.discovery.fields = { issuer: 'https://login.evil.example/{tenantid}/v2.0' };
+    const start = await app.browser().start('microsoft');
+    expect({ status: start.status, location: start.location }).toEqual({ status: 302, location: '/?error=provider_error' });
+    expect(microsoft.authorizations).toHaveLength(0);
+  });
+
   describe('ID token (B1–B6)', () => {
     it.each([
       ['a bad signature', () => void (microsoft.scenario.idToken.signing = 'attacker-key')],

@@ -159,11 +159,11 @@ export class OAuthFlowService {
     }
   }
 
-  /** `405` for a callback with another method than GET; the transaction cookie is cleared. */
-  refuseMethod(res: AuthResponse): void {
+  /** `405` for a callback with another method than GET (or POST, for a form_post provider); the transaction cookie is cleared. */
+  refuseMethod(res: AuthResponse, allow = 'GET'): void {
     this.noStore(res);
     this.transactions.clear(res);
-    this.http.setHeader(res, 'Allow', 'GET');
+    this.http.setHeader(res, 'Allow', allow);
     const error = new AuthError('invalid_request', { message: 'Use GET for the sign-in callback.' });
     this.http.send(res, 405, { ...error.body, statusCode: 405 });
   }

@@ -64,8 +64,9 @@ export class OAuthController {
     // A callback is a top-level GET redirect; anything else (POST replays, HEAD) is refused before
     // the transaction is read or anything is sent to a provider. Only a form_post provider's
     // callback (Apple) takes POST, through the same-origin relay (form-post-relay.ts).
-    if (req.method === 'POST' && this.registry.answersWithFormPost(provider)) return this.flow.formPostCallback(provider, req, res);
-    if (req.method !== 'GET') return this.flow.refuseMethod(res);
+    const formPost = this.registry.answersWithFormPost(provider);
+    if (req.method === 'POST' && formPost) return this.flow.formPostCallback(provider, req, res);
+    if (req.method !== 'GET') return this.flow.refuseMethod(res, formPost ? 'GET, POST' : 'GET');
     return this.flow.callback(provider, req, res);
   }
 }
