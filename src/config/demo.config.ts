@@ -59,7 +59,7 @@ export interface DemoConfig {
     jwksURL?: string;
     trustEmail?: boolean;
   };
-  /** Serve the testing kit's fake Google and GitHub in-process (development only). */
+  /** Serve the testing kit's fake Google, GitHub, Microsoft and Apple in-process (development only). */
   sandbox: boolean;
   /** The HTTP platform the demo runs on (`HTTP_PLATFORM`): Nest's Express adapter or its Fastify adapter. */
   httpPlatform: DemoHttpPlatform;

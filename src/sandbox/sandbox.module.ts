@@ -23,7 +23,7 @@ export interface SandboxProviders {
 }
 
 /**
- * Starts the fake Google and GitHub of the testing kit in consent mode (a person sees an
+ * Starts the fake Google, GitHub, Microsoft and Apple of the testing kit in consent mode (a person sees an
  * Allow / Deny page, as with the real providers) on `127.0.0.1`, on the configured ports
  * (`AUTH_SANDBOX_GOOGLE_PORT`, `AUTH_SANDBOX_GITHUB_PORT`; 0 picks free ones).
  *

@@ -143,6 +143,21 @@ describe('Sign in with Apple (threat model J1–J4, C11)', () => {
       expect((await identity(jane.sub))?.display_name).toBe('Jane Appleseed');
     });
 
+    it('connects Apple to a signed-in account through the relay (link flow)', async () => {
+      const browser = app.browser();
+      app.google.signInAs(googleUsers.alice({ sub: '100000000000000000902', email: 'linker@example.com' }));
+      expectSignedIn((await browser.signIn('google')).callback);
+      const jane = appleUsers.jane({ sub: '001234.44444444444444444444444444444444.0004', email: 'other-address@example.com' });
+      apple.signInAs(jane);
+      const start = await browser.start('apple', { link: true });
+      expect(start.status).toBe(302);
+      const posted = formOf((await browser.get(start.location!)).text);
+      const relay = formOf((await postForm(browser, posted.action, posted.fields, false)).text);
+      const callback = await postForm(browser, relay.action, relay.fields, true);
+      expect({ status: callback.status, location: callback.location }).toEqual({ status: 302, location: '/' });
+      expect((await identity(jane.sub))?.user_id).toBe((await identity('100000000000000000902', 'google'))?.user_id);
+    });
+
     it('reads email_verified "false" as not verified', async () => {
       const user = appleUsers.unverified();
       apple.signInAs(user);
