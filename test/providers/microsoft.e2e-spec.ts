@@ -161,6 +161,14 @@ describe('Sign in with Microsoft, multi-tenant (threat model B10, B11, C10)', ()
       expectRefused(await browser.callback(callbackUrl), 'invalid_state');
     });
 
+    it('A8: refuses any RFC 9207 iss on a multi-tenant callback (no single issuer is bound)', async () => {
+      const browser = app.browser();
+      const callbackUrl = new URL(await browser.authorize((await browser.start('microsoft')).location!));
+      callbackUrl.searchParams.set('iss', microsoft.issuerFor(contoso));
+      expectRefused(await browser.callback(callbackUrl.href), 'invalid_state');
+      expect(tokenCalls()).toBe(0);
+    });
+
     it('refuses a POST to Microsoft’s callback (only Apple’s callback takes form_post)', async () => {
       const hop = await app.browser().send('POST', '/auth/microsoft/callback');
       expect(hop.status).toBe(405);
@@ -202,5 +210,52 @@ describe('Sign in with Microsoft, multi-tenant (threat model B10, B11, C10)', ()
       const googleRow = (await identity('100000000000000000778', 'google'))!;
       expect((await identity(`${adele.tid}:${adele.oid}`))?.user_id).not.toBe(googleRow.user_id);
     });
+  });
+});
+
+describe('Sign in with Microsoft, one tenant (threat model B10, B11)', () => {
+  let app: SignInApp;
+  let microsoft: FakeMicrosoft;
+  const { contoso, fabrikam } = FAKE_MICROSOFT_TENANTS;
+
+  beforeAll(async () => {
+    microsoft = await FakeMicrosoft.start();
+    const o = microsoft.providerOptions(contoso);
+    app = await startSignInApp({
+      ...fakeMicrosoftEnv(microsoft),
+      MICROSOFT_TENANT: contoso,
+      MICROSOFT_AUTHORIZATION_URL: o.authorizationURL,
+      MICROSOFT_TOKEN_URL: o.tokenURL,
+      MICROSOFT_JWKS_URL: o.jwksURL,
+      MICROSOFT_DISCOVERY_URL: o.discoveryURL,
+    });
+  });
+  afterEach(() => {
+    app.reset();
+    microsoft.reset();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await microsoft?.stop();
+  });
+
+  it('signs in a user of the tenant (discovery announces the filled issuer)', async () => {
+    microsoft.signInAs(microsoftUsers.adele());
+    const { authorizeUrl, callback } = await app.browser().signIn('microsoft');
+    expect(new URL(authorizeUrl).pathname).toBe(`/${contoso}/oauth2/v2.0/authorize`);
+    expectSignedIn(callback);
+  });
+
+  it('B11: refuses a user of another tenant, even with a consistent iss and tid', async () => {
+    microsoft.signInAs(microsoftUsers.megan());
+    expectRefused((await app.browser().signIn('microsoft')).callback, 'invalid_id_token');
+  });
+
+  it('A8: refuses an RFC 9207 iss of another tenant on the callback, before the token endpoint', async () => {
+    const browser = app.browser();
+    const callbackUrl = new URL(await browser.authorize((await browser.start('microsoft')).location!));
+    callbackUrl.searchParams.set('iss', microsoft.issuerFor(fabrikam));
+    expectRefused(await browser.callback(callbackUrl.href), 'invalid_state');
+    expect(microsoft.requests.filter((r) => r.path.endsWith('/token'))).toHaveLength(0);
   });
 });
