@@ -1,5 +1,6 @@
 /**
- * Testing kit of `@nest-social-auth/core`: in-process fake Google (OIDC) and GitHub (OAuth 2.0)
+ * Testing kit of `@nest-social-auth/core`: in-process fake Google (OIDC), GitHub (OAuth 2.0),
+ * Microsoft (multi-tenant OIDC) and Apple (form_post)
  * identity providers with request logs, scripted users and per-test scenario knobs.
  * @packageDocumentation
  */
