@@ -31,28 +31,20 @@ export interface SandboxProviders {
  */
 export async function startSandbox(config: DemoConfig): Promise<SandboxProviders> {
   const appName = 'Social sign-in demo';
-  const google = await FakeGoogle.start({ mode: 'consent', port: config.sandboxPorts.google, appName });
-  let github: FakeGitHub;
-  let microsoft: FakeMicrosoft;
-  let apple: FakeApple;
-  try {
-    github = await FakeGitHub.start({ mode: 'consent', port: config.sandboxPorts.github, appName });
-  } catch (error) {
-    await google.stop();
-    throw error;
+  // Started together: each generates its keys first, and one after the other they would add up
+  // at every start of the demo.
+  const started = await Promise.allSettled([
+    FakeGoogle.start({ mode: 'consent', port: config.sandboxPorts.google, appName }),
+    FakeGitHub.start({ mode: 'consent', port: config.sandboxPorts.github, appName }),
+    FakeMicrosoft.start({ mode: 'consent', appName }),
+    FakeApple.start({ mode: 'consent', appName }),
+  ] as const);
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+    throw failed.reason;
   }
-  try {
-    microsoft = await FakeMicrosoft.start({ mode: 'consent', appName });
-  } catch (error) {
-    await Promise.all([google.stop(), github.stop()]);
-    throw error;
-  }
-  try {
-    apple = await FakeApple.start({ mode: 'consent', appName });
-  } catch (error) {
-    await Promise.all([google.stop(), github.stop(), microsoft.stop()]);
-    throw error;
-  }
+  const [google, github, microsoft, apple] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [FakeGoogle, FakeGitHub, FakeMicrosoft, FakeApple];
   const registered = (provider: string) => [`${config.appUrl}/auth/${provider}/callback`];
   google.scenario.allowedRedirectUris = registered('google');
   github.scenario.allowedRedirectUris = registered('github');
