@@ -36,7 +36,7 @@ export class AppModule {
         RedisModule.forRoot(config),
         ThrottlingModule.forRoot(config),
         AuthModule.forRootAsync({
-          // In sandbox mode the testing kit's fake Google and GitHub run in-process and the module points at them.
+          // In sandbox mode the testing kit's fake providers run in-process and the module points at them.
           imports: [SandboxModule.forRoot(config)],
           inject: [SANDBOX_PROVIDERS],
           useFactory: (sandbox: SandboxProviders | null) => authOptionsFromConfig(config, sandbox?.overrides),

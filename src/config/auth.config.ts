@@ -5,12 +5,16 @@ import type { DemoConfig } from './demo.config';
 export interface ProviderOverrides {
   google?: NonNullable<DemoConfig['google']>;
   github?: NonNullable<DemoConfig['github']>;
+  microsoft?: NonNullable<DemoConfig['microsoft']>;
+  apple?: NonNullable<DemoConfig['apple']>;
 }
 
 /** Maps the demo's environment to `AuthModule` options. */
 export function authOptionsFromConfig(config: DemoConfig, overrides: ProviderOverrides = {}): AuthModuleOptions {
   const google = overrides.google ?? config.google;
   const github = overrides.github ?? config.github;
+  const microsoft = overrides.microsoft ?? config.microsoft;
+  const apple = overrides.apple ?? config.apple;
   return {
     appUrl: config.appUrl,
     production: config.production,
@@ -30,6 +34,8 @@ export function authOptionsFromConfig(config: DemoConfig, overrides: ProviderOve
       google: google && strip(google),
       github: github && strip(github),
       oidc: config.oidc,
+      microsoft: microsoft && strip(microsoft),
+      apple: apple && strip(apple),
     },
   };
 }

@@ -34,7 +34,32 @@ export interface DemoConfig {
   github?: { clientId: string; clientSecret: string; authorizationURL?: string; tokenURL?: string; apiURL?: string; issuer?: string };
   /** Generic OpenID providers (`AUTH_OIDC_PROVIDERS`, see oidc-providers.config.ts). */
   oidc: DemoOidcProvider[];
-  /** Serve the testing kit's fake Google and GitHub in-process (development only). */
+  /** Sign in with Microsoft (`MICROSOFT_CLIENT_ID`/`SECRET`, `MICROSOFT_TENANT`, `MICROSOFT_ALLOWED_TENANTS`, endpoint overrides). */
+  microsoft?: {
+    clientId: string;
+    clientSecret: string;
+    tenant?: string;
+    allowedTenants?: string[];
+    issuerTemplate?: string;
+    authorizationURL?: string;
+    tokenURL?: string;
+    jwksURL?: string;
+    discoveryURL?: string;
+    trustEmail?: boolean;
+  };
+  /** Sign in with Apple (`APPLE_CLIENT_ID`, `APPLE_TEAM_ID`, `APPLE_KEY_ID`, `APPLE_PRIVATE_KEY`, endpoint overrides). */
+  apple?: {
+    clientId: string;
+    teamId: string;
+    keyId: string;
+    privateKey: string;
+    issuer?: string;
+    authorizationURL?: string;
+    tokenURL?: string;
+    jwksURL?: string;
+    trustEmail?: boolean;
+  };
+  /** Serve the testing kit's fake Google, GitHub, Microsoft and Apple in-process (development only). */
   sandbox: boolean;
   /** The HTTP platform the demo runs on (`HTTP_PLATFORM`): Nest's Express adapter or its Fastify adapter. */
   httpPlatform: DemoHttpPlatform;
@@ -98,7 +123,9 @@ export function loadDemoConfig(env: Env): DemoConfig {
   const google = pair(env, 'GOOGLE');
   const github = pair(env, 'GITHUB');
   const oidc = loadOidcProviders(env);
-  const sandboxDefault = !google && !github && oidc.length === 0 && !production;
+  const microsoft = pair(env, 'MICROSOFT');
+  const apple = appleKey(env);
+  const sandboxDefault = !google && !github && !microsoft && !apple && oidc.length === 0 && !production;
   const sandbox = bool(env, 'AUTH_SANDBOX', sandboxDefault);
   if (sandbox && production) throw new EnvError('AUTH_SANDBOX must not be on in production');
 
@@ -135,6 +162,25 @@ export function loadDemoConfig(env: Env): DemoConfig {
       issuer: url(env, 'GITHUB_ISSUER'),
     },
     oidc,
+    microsoft: microsoft && {
+      ...microsoft,
+      tenant: env.MICROSOFT_TENANT || undefined,
+      allowedTenants: env.MICROSOFT_ALLOWED_TENANTS ? env.MICROSOFT_ALLOWED_TENANTS.split(',').map((t) => t.trim()).filter(Boolean) : undefined,
+      issuerTemplate: env.MICROSOFT_ISSUER_TEMPLATE || undefined,
+      authorizationURL: url(env, 'MICROSOFT_AUTHORIZATION_URL'),
+      tokenURL: url(env, 'MICROSOFT_TOKEN_URL'),
+      jwksURL: url(env, 'MICROSOFT_JWKS_URL'),
+      discoveryURL: url(env, 'MICROSOFT_DISCOVERY_URL'),
+      trustEmail: bool(env, 'MICROSOFT_TRUST_EMAIL', false),
+    },
+    apple: apple && {
+      ...apple,
+      issuer: url(env, 'APPLE_ISSUER'),
+      authorizationURL: url(env, 'APPLE_AUTHORIZATION_URL'),
+      tokenURL: url(env, 'APPLE_TOKEN_URL'),
+      jwksURL: url(env, 'APPLE_JWKS_URL'),
+      trustEmail: bool(env, 'APPLE_TRUST_EMAIL', false),
+    },
     sandbox,
     httpPlatform: httpPlatform(env),
     trustProxy: int(env, 'AUTH_TRUST_PROXY', 0, 0, 10),
@@ -187,6 +233,16 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   const value = Number(raw);
   if (value < min || value > max) throw new EnvError(`${name} must be between ${min} and ${max} (got ${value})`);
   return value;
+}
+
+/** Apple's four required variables, all or none. */
+function appleKey(env: Env): { clientId: string; teamId: string; keyId: string; privateKey: string } | undefined {
+  const names = ['APPLE_CLIENT_ID', 'APPLE_TEAM_ID', 'APPLE_KEY_ID', 'APPLE_PRIVATE_KEY'] as const;
+  const set = names.filter((n) => env[n]);
+  if (set.length === 0) return undefined;
+  const missing = names.find((n) => !env[n]);
+  if (missing) throw new EnvError(`${missing} is required when any APPLE_* key variable is set`);
+  return { clientId: env.APPLE_CLIENT_ID!, teamId: env.APPLE_TEAM_ID!, keyId: env.APPLE_KEY_ID!, privateKey: env.APPLE_PRIVATE_KEY!.replace(/\\n/g, '\n') };
 }
 
 function bool(env: Env, name: string, fallback: boolean): boolean {

@@ -172,7 +172,7 @@ export function renderHomePage(input: HomePageInput): string {
   const alert = input.error !== undefined ? `<div class="alert" role="alert"><p>${escapeHtml(errorSentence(input.error))}</p></div>` : '';
   const noProviders = input.providers.length === 0 ? '<p>No sign-in provider is configured. Set GOOGLE_CLIENT_ID/SECRET or GITHUB_CLIENT_ID/SECRET, or run with AUTH_SANDBOX=true.</p>' : '';
   const sandbox = input.sandbox
-    ? '<p class="note">Sandbox: these buttons use the built-in fake Google and GitHub of the testing kit, which ask you to allow or deny on a consent page. No real account is involved.</p>'
+    ? '<p class="note">Sandbox: these buttons use the built-in fake Google, GitHub, Microsoft and Apple of the testing kit, which ask you to allow or deny on a consent page. No real account is involved.</p>'
     : '';
   // JSON inside <script type="application/json">: escape "<" so no value can close the element.
   const providersJson = JSON.stringify(input.providers.map((p) => ({ id: p.id, name: p.name, loginUrl: p.loginUrl }))).replace(/</g, '\\u003c');

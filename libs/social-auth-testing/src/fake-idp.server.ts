@@ -314,7 +314,8 @@ export abstract class FakeIdpServer<TUser, TScenario extends FakeIdpBaseScenario
     return { ...this.oauthError(405, 'invalid_request', `Use ${allow}.`, 'method_not_allowed'), headers: { Allow: allow } };
   }
 
-  private html(status: number, html: string, rejected?: string): PreparedResponse {
+  /** @internal */
+  protected html(status: number, html: string, rejected?: string): PreparedResponse {
     return {
       status,
       body: html,
@@ -411,25 +412,34 @@ export abstract class FakeIdpServer<TUser, TScenario extends FakeIdpBaseScenario
     status = 302,
   ): PreparedResponse {
     const details = this.errorRedirectDetails(error);
-    const location = withQuery(authorization.redirectUri, {
+    const params = {
       error,
       error_description: description ?? details.error_description,
       error_uri: details.error_uri,
       state: authorization.state,
       iss: this.authorizationResponseIssuer(),
-    });
-    return { ...this.redirect(location, status), rejected };
+    };
+    return { ...this.authorizationResponse(authorization, params, status), rejected };
+  }
+
+  /**
+   * How an authorization response reaches the client: a redirect with the parameters in the
+   * query (RFC 6749 §4.1.2). A provider with `response_mode=form_post` overrides this.
+   * @internal
+   */
+  protected authorizationResponse(
+    authorization: Pick<ValidatedAuthorization, 'redirectUri' | 'state'> & { params?: FakeIdpParams },
+    params: Record<string, string | undefined>,
+    status: number,
+    _user?: TUser,
+  ): PreparedResponse {
+    return this.redirect(withQuery(authorization.redirectUri, params), status);
   }
 
   private approve(authorization: ValidatedAuthorization, user: TUser, status: number): PreparedResponse {
     const code = this.newCode();
     this.codes.set(code, { authorization, user, expiresAt: Date.now() + this.codeTtlMs, used: false, tokens: [] });
-    const location = withQuery(authorization.redirectUri, {
-      code,
-      state: authorization.state,
-      iss: this.authorizationResponseIssuer(),
-    });
-    return this.redirect(location, status);
+    return this.authorizationResponse(authorization, { code, state: authorization.state, iss: this.authorizationResponseIssuer() }, status, user);
   }
 
   private async handleDecision(ctx: FakeIdpContext): Promise<void> {

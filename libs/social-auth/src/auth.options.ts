@@ -18,6 +18,8 @@ import {
 } from 'class-validator';
 import { InvalidAuthOptionsError } from './errors/auth.error';
 import { OidcProviderOptions, ResolvedOidcProviderOptions, resolveOidcProviders } from './identity-providers/oidc/oidc.options';
+import { MicrosoftProviderOptions, ResolvedMicrosoftOptions, resolveMicrosoftOptions } from './identity-providers/microsoft/microsoft.options';
+import { AppleProviderOptions, ResolvedAppleOptions, resolveAppleOptions } from './identity-providers/apple/apple.options';
 
 const HTTP_URL = /^https?:\/\/[^\s/?#]+(?::\d+)?(\/[^\s?#]*)?$/i;
 const ORIGIN = /^https?:\/\/[^\s/?#]+(?::\d+)?$/i;
@@ -166,6 +168,14 @@ export class ProvidersOptions {
    */
   @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => OidcProviderOptions)
   oidc?: OidcProviderOptions[];
+
+  /** Sign in with Microsoft, single- or multi-tenant (docs/microsoft.md). @default undefined (Microsoft disabled) */
+  @IsOptional() @ValidateNested() @Type(() => MicrosoftProviderOptions)
+  microsoft?: MicrosoftProviderOptions;
+
+  /** Sign in with Apple (docs/apple.md). @default undefined (Apple disabled) */
+  @IsOptional() @ValidateNested() @Type(() => AppleProviderOptions)
+  apple?: AppleProviderOptions;
 }
 
 /**
@@ -515,7 +525,13 @@ export interface ResolvedAuthOptions {
   defaultReturnTo: string;
   allowedOrigins: string[];
   production: boolean;
-  providers: { google?: ResolvedGoogleOptions; github?: ResolvedGithubOptions; oidc: ResolvedOidcProviderOptions[] };
+  providers: {
+    google?: ResolvedGoogleOptions;
+    github?: ResolvedGithubOptions;
+    oidc: ResolvedOidcProviderOptions[];
+    microsoft?: ResolvedMicrosoftOptions;
+    apple?: ResolvedAppleOptions;
+  };
   tokens: Omit<DeepRequired<TokenOptions>, 'secret' | 'privateKey'> & { secret?: string; privateKey?: string };
   cookies: DeepRequired<CookieOptions>;
   transaction: DeepRequired<TransactionOptions>;
@@ -587,6 +603,8 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
         trustEmail: github.trustEmail ?? false,
       } : undefined,
       oidc: resolveOidcProviders(raw.providers?.oidc, production),
+      microsoft: resolveMicrosoftOptions(raw.providers?.microsoft, production),
+      apple: resolveAppleOptions(raw.providers?.apple, production),
     },
     tokens: {
       secret: tokens.secret,
@@ -629,6 +647,13 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
   }
   if (google && !resolved.providers.google!.scopes.includes('openid')) {
     throw new InvalidAuthOptionsError('Invalid AuthModule option providers.google.scopes: must include "openid"');
+  }
+  // `microsoft` and `apple` stay usable as generic OpenID ids (an existing single-tenant setup),
+  // but not next to the built-in provider of the same id.
+  for (const id of ['microsoft', 'apple'] as const) {
+    if (resolved.providers[id] && resolved.providers.oidc.some((p) => p.id === id)) {
+      throw new InvalidAuthOptionsError(`Invalid AuthModule option providers.oidc: id "${id}" is taken by providers.${id}`);
+    }
   }
   if (production) {
     for (const [name, url] of providerEndpoints(resolved)) {

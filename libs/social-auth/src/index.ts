@@ -22,6 +22,10 @@ export {
 export type { ResolvedAuthOptions } from './auth.options';
 export { OIDC_ID_TOKEN_ALGORITHMS, OidcProviderOptions, RESERVED_PROVIDER_IDS } from './identity-providers/oidc/oidc.options';
 export type { ResolvedOidcProviderOptions } from './identity-providers/oidc/oidc.options';
+export { MICROSOFT_CONSUMERS_TENANT_ID, MicrosoftProviderOptions } from './identity-providers/microsoft/microsoft.options';
+export type { ResolvedMicrosoftOptions } from './identity-providers/microsoft/microsoft.options';
+export { APPLE_MAX_CLIENT_SECRET_TTL, AppleProviderOptions } from './identity-providers/apple/apple.options';
+export type { ResolvedAppleOptions } from './identity-providers/apple/apple.options';
 export { AuthDatabase } from './database/auth-database';
 export { AUTH_MODULE_OPTIONS, AUTH_OPTIONS, BUILT_IN_PROVIDERS, IS_PUBLIC_KEY } from './auth.constants';
 export type { BuiltInProviderId } from './auth.constants';

@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { AuthDatabase } from '../database/auth-database';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
@@ -24,6 +25,7 @@ import type { OAuthTransaction, TransactionIntent } from '../transaction/oauth-t
 import { OAuthTransactionService, TransactionSeed } from '../transaction/oauth-transaction.service';
 import { attachVerifiedTransaction, createdTransaction, safeEqual, StrategyRequest } from '../transaction/passport-state.store';
 import { resolveReturnTo } from '../transaction/return-to.policy';
+import { FORM_POST_RELAY_HEADERS, checkCallbackForm, renderFormPostRelay, type FormCallbackCheck } from './form-post-relay';
 import { checkCallbackQuery, issuerMatches } from './oauth-callback.checks';
 
 /**
@@ -64,6 +66,7 @@ export class OAuthFlowService {
     private readonly clock: Clock,
     private readonly handoff: HandoffService,
     private readonly http: AuthHttpPlatform,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
   /**
@@ -100,15 +103,39 @@ export class OAuthFlowService {
     }
   }
 
-  /** Finishes a flow at `GET /<prefix>/:provider/callback`. Always answers with a redirect. */
-  async callback(providerId: string, req: AuthRequest, res: AuthResponse): Promise<void> {
+  /**
+   * `POST /<prefix>/:provider/callback` of a form_post provider (Apple). The provider's own POST
+   * is cross-site, without the transaction cookie: it is checked (the same rules as a query
+   * callback) and answered with the relay page, touching no cookie and reaching no provider. The
+   * relay page's same-site re-post (marked, with the cookie) is then finished like a GET callback.
+   * See `form-post-relay.ts` and docs/apple.md.
+   */
+  async formPostCallback(providerId: string, req: AuthRequest, res: AuthResponse): Promise<void> {
+    this.noStore(res);
+    const body = (req as { body?: unknown }).body;
+    const posted = checkCallbackForm(body);
+    if (!posted.ok) {
+      if (body === undefined) this.logger.warn(`sign-in callback via ${providerId} has no parsed form body: enable the platform's application/x-www-form-urlencoded parser (Nest's default)`);
+      this.failRedirect(res, providerId, 'callback', new AuthError(posted.code));
+      return;
+    }
+    if (posted.relayed) return this.callback(providerId, req, res, posted);
+    for (const [name, value] of Object.entries(FORM_POST_RELAY_HEADERS)) this.http.setHeader(res, name, value);
+    const html = renderFormPostRelay(this.registry.callbackUrl(providerId), posted.fields);
+    const adapter = this.adapterHost?.httpAdapter;
+    if (!adapter) throw new AuthError('internal_error', { cause: new Error('no HTTP adapter to answer the form_post relay') });
+    adapter.reply(res, html, 200);
+  }
+
+  /** Finishes a flow at `GET /<prefix>/:provider/callback` (or a relayed form post). Always answers with a redirect. */
+  async callback(providerId: string, req: AuthRequest, res: AuthResponse, posted?: Extract<FormCallbackCheck, { ok: true }>): Promise<void> {
     this.noStore(res);
     this.transactions.clear(res);
     const context = { ip: this.http.clientIp(req) ?? null, userAgent: header(req, 'user-agent') };
     let userId: string | null = null;
     try {
       const provider = this.registry.get(providerId);
-      const { transaction, strategyRequest } = await this.verifyAndConsume(provider, req);
+      const { transaction, strategyRequest } = await this.verifyAndConsume(provider, req, posted);
       if (transaction.intent.kind === 'link') userId = transaction.intent.userId;
       attachVerifiedTransaction(strategyRequest, transaction);
       const identity = await this.exchange(provider, strategyRequest);
@@ -132,22 +159,28 @@ export class OAuthFlowService {
     }
   }
 
-  /** `405` for a callback with another method than GET; the transaction cookie is cleared. */
-  refuseMethod(res: AuthResponse): void {
+  /** `405` for a callback with another method than GET (or POST, for a form_post provider); the transaction cookie is cleared. */
+  refuseMethod(res: AuthResponse, allow = 'GET'): void {
     this.noStore(res);
     this.transactions.clear(res);
-    this.http.setHeader(res, 'Allow', 'GET');
+    this.http.setHeader(res, 'Allow', allow);
     const error = new AuthError('invalid_request', { message: 'Use GET for the sign-in callback.' });
     this.http.send(res, 405, { ...error.body, statusCode: 405 });
   }
 
   /** Everything that must hold before a code may be redeemed; consumes the transaction. */
-  private async verifyAndConsume(provider: OAuthIdentityProvider, req: AuthRequest): Promise<{ transaction: OAuthTransaction; strategyRequest: StrategyRequest }> {
-    const query = checkCallbackQuery(this.http.rawQuery(req));
+  private async verifyAndConsume(
+    provider: OAuthIdentityProvider,
+    req: AuthRequest,
+    posted?: Extract<FormCallbackCheck, { ok: true }>,
+  ): Promise<{ transaction: OAuthTransaction; strategyRequest: StrategyRequest }> {
+    // A relayed form post carries its parameters in the body (already checked) and none in the URL.
+    const query = posted ?? checkCallbackQuery(this.http.rawQuery(req));
     if (!query.ok) throw new AuthError(query.code);
+    if (posted && this.http.rawQuery(req) !== '') throw new AuthError('invalid_request');
     const { params } = query;
     // passport reads the query the platform parsed; it must see exactly what was checked.
-    const parsed = this.http.query(req);
+    const parsed = posted ? { state: params.state, ...(params.code !== undefined ? { code: params.code } : {}) } : this.http.query(req);
     if (parsed.state !== params.state || (params.code !== undefined && parsed.code !== params.code)) throw new AuthError('invalid_request');
 
     const opened = this.transactions.read(req);
@@ -160,10 +193,14 @@ export class OAuthFlowService {
 
     if (params.error !== undefined) {
       // The provider's own words (error_description) are never shown: a fixed code only.
-      throw new AuthError(params.error === 'access_denied' ? 'access_denied' : 'provider_error', { cause: new Error('provider returned an error') });
+      // Apple says `user_cancelled_authorize` for the user's "Cancel".
+      const denied = params.error === 'access_denied' || params.error === 'user_cancelled_authorize';
+      throw new AuthError(denied ? 'access_denied' : 'provider_error', { cause: new Error('provider returned an error') });
     }
-    // The strategy sees only the checked query (a GET callback has no body).
-    return { transaction, strategyRequest: { query: { ...parsed } } };
+    // The strategy sees only the checked query (a GET callback has no body), and of a relayed
+    // form post only Apple's `user` field besides.
+    const body = posted?.fields.user !== undefined ? { user: posted.fields.user } : undefined;
+    return { transaction, strategyRequest: { query: { ...parsed }, ...(body ? { body } : {}) } };
   }
 
   /** Redeems the code through passport and returns the provider-verified identity. */

@@ -61,9 +61,12 @@ export class OAuthController {
   @Public()
   @RequestMapping(AUTH_ROUTES.callback)
   callback(@Param('provider') provider: string, @Req() req: AuthRequest, @Res() res: AuthResponse): Promise<void> | void {
-    // A callback is a top-level GET redirect; anything else (form_post, POST replays, HEAD) is
-    // refused before the transaction is read or anything is sent to a provider.
-    if (req.method !== 'GET') return this.flow.refuseMethod(res);
+    // A callback is a top-level GET redirect; anything else (POST replays, HEAD) is refused before
+    // the transaction is read or anything is sent to a provider. Only a form_post provider's
+    // callback (Apple) takes POST, through the same-origin relay (form-post-relay.ts).
+    const formPost = this.registry.answersWithFormPost(provider);
+    if (req.method === 'POST' && formPost) return this.flow.formPostCallback(provider, req, res);
+    if (req.method !== 'GET') return this.flow.refuseMethod(res, formPost ? 'GET, POST' : 'GET');
     return this.flow.callback(provider, req, res);
   }
 }

@@ -8,7 +8,9 @@ import { Clock } from '../tokens/clock';
 import { OAuthTransactionService } from '../transaction/oauth-transaction.service';
 import { TransactionStateStore } from '../transaction/passport-state.store';
 import { GithubIdentityProvider } from './github/github.provider';
+import { AppleIdentityProvider } from './apple/apple.provider';
 import { GoogleIdentityProvider } from './google/google.provider';
+import { MicrosoftIdentityProvider } from './microsoft/microsoft.provider';
 import { OidcIdentityProvider } from './oidc/oidc.provider';
 import type { OAuthIdentityProvider } from './oauth-identity-provider';
 
@@ -63,6 +65,11 @@ export class IdentityProviderRegistry implements OnModuleInit {
     return this.paths.callbackUrl(provider);
   }
 
+  /** Whether `id` is an enabled provider whose callback arrives as a form POST (Apple). @internal */
+  answersWithFormPost(id: unknown): boolean {
+    return typeof id === 'string' && this.providers.get(id)?.responseMode === 'form_post';
+  }
+
   /**
    * The enabled provider `id`; `AuthError('unknown_provider')` for anything else.
    * @internal
@@ -89,6 +96,15 @@ export class IdentityProviderRegistry implements OnModuleInit {
     if (github) {
       const store = new TransactionStateStore('github', transactions);
       providers.set('github', new GithubIdentityProvider(github, { callbackURL: this.callbackUrl('github'), store, http }));
+    }
+    const { microsoft, apple } = options.providers;
+    if (microsoft) {
+      const store = new TransactionStateStore('microsoft', transactions);
+      providers.set('microsoft', new MicrosoftIdentityProvider(microsoft, { callbackURL: this.callbackUrl('microsoft'), store, http, clock }));
+    }
+    if (apple) {
+      const store = new TransactionStateStore('apple', transactions);
+      providers.set('apple', new AppleIdentityProvider(apple, { callbackURL: this.callbackUrl('apple'), store, http, clock }));
     }
     for (const oidc of options.providers.oidc ?? []) {
       const store = new TransactionStateStore(oidc.id, transactions);

@@ -22,6 +22,11 @@ export interface OAuthIdentityProvider {
   readonly name: string;
   /** The passport-oauth2 strategy; its `validate` resolves to a `VerifiedIdentity`. */
   readonly strategy: RunnableStrategy;
+  /**
+   * `form_post`: the provider answers with a cross-site POST to the callback (Apple), which the
+   * flow relays through a same-origin page; absent: a GET redirect, and a POST is refused.
+   */
+  readonly responseMode?: 'form_post';
   /** Decides the facts bound into a new transaction (may consult provider metadata). */
   prepareAuthorization(): Promise<AuthorizationFacts>;
 }

@@ -22,6 +22,11 @@ export interface VerifiedIdentity {
   displayName: string | null;
   /** Avatar URL, or null. */
   avatarUrl: string | null;
+  /**
+   * The email is a provider relay unique to this app (Apple's "Hide My Email"): verified, but it
+   * links to an existing account only when the provider's options allow relay linking.
+   */
+  privateRelayEmail?: boolean;
 }
 
 /**

@@ -30,7 +30,10 @@ export interface SignInPolicyConfig {
   allowSignUp: boolean;
   /** `linking.requireVerifiedEmail` */
   requireVerifiedEmail: boolean;
-  /** `providers.<identity.provider>.trustEmail`; false for a provider without configuration. */
+  /**
+   * `providers.<identity.provider>.trustEmail`; false for a provider without configuration, and
+   * for a private-relay email (Apple) unless `providers.apple.linkPrivateRelayEmail`.
+   */
   trustEmail: boolean;
 }
 

@@ -28,6 +28,8 @@ interface CleanIdentity {
   emailVerified: boolean;
   /** Canonical form of the email when the provider verified it and it has one; else null. */
   verifiedEmail: string | null;
+  /** The email is a private relay (Apple): it links only with `linkPrivateRelayEmail`. */
+  privateRelayEmail: boolean;
   displayName: string | null;
   avatarUrl: string | null;
 }
@@ -142,7 +144,7 @@ export class AccountLinkingService {
       config: {
         allowSignUp: this.options.linking.allowSignUp,
         requireVerifiedEmail: this.options.linking.requireVerifiedEmail,
-        trustEmail: this.trustsEmail(identity.provider),
+        trustEmail: this.trustsEmail(identity.provider) && (!identity.privateRelayEmail || this.linksPrivateRelay(identity.provider)),
       },
     });
 
@@ -154,7 +156,8 @@ export class AccountLinkingService {
         await m.update(
           ExternalIdentity,
           { id: existing!.id },
-          { email: identity.email, emailVerified: identity.emailVerified, displayName: identity.displayName, lastLoginAt: new Date() },
+          // A provider that sends the name once (Apple) sends none later: the stored one is kept.
+          { email: identity.email, emailVerified: identity.emailVerified, displayName: identity.displayName ?? existing!.displayName, lastLoginAt: new Date() },
         );
         return { user: linkedUser!, created: false, linked: null };
       }
@@ -219,6 +222,12 @@ export class AccountLinkingService {
     return id;
   }
 
+  /** `providers.<id>.linkPrivateRelayEmail` (Apple); false by default and for every other provider. */
+  private linksPrivateRelay(provider: string): boolean {
+    const config = (this.options.providers as Record<string, { linkPrivateRelayEmail?: boolean } | undefined>)[provider];
+    return Object.prototype.hasOwnProperty.call(this.options.providers, provider) && config?.linkPrivateRelayEmail === true;
+  }
+
   /** `providers.<id>.trustEmail`; false for a provider that is not configured. */
   private trustsEmail(provider: string): boolean {
     const oidc = this.options.providers.oidc?.find((p) => p.id === provider);
@@ -236,7 +245,7 @@ export class AccountLinkingService {
  */
 const SIGN_IN_LINKED_IDENTITY = `
 WITH signed_in AS (
-  UPDATE auth_identities AS i SET email = $4, email_verified = $5, display_name = $6, last_login_at = $7
+  UPDATE auth_identities AS i SET email = $4, email_verified = $5, display_name = COALESCE($6, i.display_name), last_login_at = $7
   FROM auth_users AS u
   WHERE i.provider = $1 AND i.subject = $2 AND i.issuer = $3 AND u.id = i.user_id AND u.disabled = false
   RETURNING u.id, u.email, u.email_verified, u.display_name, u.avatar_url, u.disabled
@@ -284,6 +293,7 @@ function cleanIdentity(identity: VerifiedIdentity): CleanIdentity {
     email,
     emailVerified,
     verifiedEmail: emailVerified ? canonicalEmail(email) : null,
+    privateRelayEmail: identity.privateRelayEmail === true,
     displayName: clipText(identity.displayName, 200),
     avatarUrl: httpUrl(identity.avatarUrl, 1000),
   };

@@ -123,7 +123,7 @@ const ROUTES: Array<[Type, string, MethodDecorator[]]> = [
     [
       ApiOperation({
         summary: 'Finish a sign-in (provider redirect target)',
-        description: `Always a redirect for GET. Success: to the stored \`returnTo\`. ${SESSION_COOKIES} Failure: to the error page with \`?error=<code>\` and no auth cookie; codes: ${CALLBACK_ERROR_CODES.map((c) => `\`${c}\``).join(', ')}. Any other method: 405.`,
+        description: `Always a redirect for GET. Success: to the stored \`returnTo\`. ${SESSION_COOKIES} Failure: to the error page with \`?error=<code>\` and no auth cookie; codes: ${CALLBACK_ERROR_CODES.map((c) => `\`${c}\``).join(', ')}. Any other method: 405, except POST to the callback of a provider that answers with \`form_post\` (Apple): its cross-site POST gets a 200 HTML page that re-posts the fields same-site, where the transaction cookie is sent, and that re-post finishes like GET.`,
       }),
       providerParam,
       ApiQuery({ name: 'state', required: true }),
@@ -131,7 +131,7 @@ const ROUTES: Array<[Type, string, MethodDecorator[]]> = [
       ApiQuery({ name: 'error', required: false }),
       ApiQuery({ name: 'iss', required: false, description: 'RFC 9207 issuer identifier; required when the provider announces it.' }),
       ApiResponse({ status: 302, description: 'To `returnTo` (signed in) or to the error page with `?error=<code>`.', headers: REDIRECT_HEADERS }),
-      ApiResponse({ status: 405, type: AuthErrorBodySchema, description: '`invalid_request`: the callback accepts GET only.' }),
+      ApiResponse({ status: 405, type: AuthErrorBodySchema, description: '`invalid_request`: the callback accepts GET only (and POST for a form_post provider: Apple).' }),
       ...errors('rate_limited'),
     ],
   ],

@@ -14,7 +14,11 @@ export type IdTokenKeyResolver = (header: JWSHeaderParameters, token: FlattenedJ
 
 /** The configuration an ID token is checked against. @internal */
 export interface OidcIdTokenExpectations {
-  issuer: string;
+  /**
+   * The exact `iss`, or, for an issuer that depends on the token (a multi-tenant template), a rule
+   * on the verified claims that must return true for the token's `iss`.
+   */
+  issuer: string | ((claims: Record<string, unknown>) => boolean);
   clientId: string;
   /** Accepted signature algorithms (asymmetric only). */
   algorithms: readonly string[];
@@ -31,7 +35,8 @@ export interface OidcIdTokenExpectations {
  *   other algorithm are refused by the allowlist), with a key from the provider's JWKS chosen by
  *   `kid` (unknown `kid`: one rate-limited refetch, see `RemoteJwks`); header-supplied keys
  *   (`jku`, `x5u`, `jwk`) are ignored.
- * - `iss` equals the configured issuer as an exact string (no trailing-slash leniency).
+ * - `iss` equals the configured issuer as an exact string (no trailing-slash leniency), or
+ *   passes the configured issuer rule (Microsoft's multi-tenant template).
  * - `aud` is our client id (alone), `azp` if present is our client id, `nonce` equals the
  *   transaction's, `sub` is 1–255 printable ASCII.
  * - `exp` and `iat` are required; `exp`/`nbf`/`iat`-in-the-future allow 60 s of skew and `iat`
@@ -52,7 +57,7 @@ export class OidcIdTokenVerifier {
     let claims: Record<string, unknown>;
     try {
       const result = await jwtVerify(idToken, this.getKey, {
-        issuer: this.expected.issuer,
+        ...(typeof this.expected.issuer === 'string' ? { issuer: this.expected.issuer } : {}),
         audience: this.expected.clientId,
         algorithms: [...this.expected.algorithms],
         clockTolerance: ID_TOKEN_CLOCK_TOLERANCE,
@@ -65,7 +70,11 @@ export class OidcIdTokenVerifier {
       if (error instanceof AuthError) throw error;
       throw new AuthError('invalid_id_token', { cause: new Error(`ID token refused (${joseCode(error)})`) });
     }
-    const refused = checkIdTokenClaims(claims, { clientId: this.expected.clientId, nonce }) ?? this.expected.extraCheck?.(claims);
+    const issuerRule = this.expected.issuer;
+    const refused =
+      (typeof issuerRule === 'function' && !issuerRule(claims) ? 'iss' : undefined) ??
+      checkIdTokenClaims(claims, { clientId: this.expected.clientId, nonce }) ??
+      this.expected.extraCheck?.(claims);
     if (refused) throw new AuthError('invalid_id_token', { cause: new Error(`ID token claim refused (${refused})`) });
     return claims;
   }
