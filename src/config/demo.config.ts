@@ -46,6 +46,8 @@ export interface DemoConfig {
   httpTimeoutMs?: number;
   /** Native apps' redirect URIs a login-code hand-off may land on (`AUTH_HANDOFF_REDIRECT_URIS`, comma-separated). */
   handoffRedirectUris: string[];
+  /** Serve the API description at `/docs` and `/docs-json` (`API_DOCS`; default: on unless NODE_ENV=production). */
+  apiDocs: boolean;
   /** Ports of the sandbox's fake Google and GitHub (`AUTH_SANDBOX_GOOGLE_PORT`, `AUTH_SANDBOX_GITHUB_PORT`); 0 picks free ones. */
   sandboxPorts: { google: number; github: number };
 }
@@ -132,6 +134,7 @@ export function loadDemoConfig(env: Env): DemoConfig {
     oidc,
     sandbox,
     httpPlatform: httpPlatform(env),
+    apiDocs: bool(env, 'API_DOCS', !production),
     trustProxy: int(env, 'AUTH_TRUST_PROXY', 0, 0, 10),
     rateLimits: {
       start: int(env, 'AUTH_RATE_LIMIT_START', 30, 1, 100_000),
