@@ -5,14 +5,16 @@ import cookieParser from 'cookie-parser';
 import { DataSource } from 'typeorm';
 import { databaseOptions } from './config/database.config';
 import type { DemoConfig } from './config/demo.config';
-import { setupOpenApi } from './openapi/openapi';
+import { applySecurityHeaders } from './http/security-headers';
+import { OPENAPI_PATHS, setupOpenApi } from './openapi/openapi';
 
 /** Applies what the HTTP layer needs; shared by main.ts and the e2e tests so both run the same app. */
 export function configureApp(app: INestApplication, config: DemoConfig): void {
   if (app.getHttpAdapter().getType() === 'fastify') {
     // On Fastify, trust proxy is the adapter's (see httpAdapter), Fastify sends no X-Powered-By and
     // the module reads cookies itself; Swagger UI's assets are served by @fastify/static.
-    setupOpenApi(app);
+    applySecurityHeaders(app, OPENAPI_PATHS.ui);
+    if (config.apiDocs) setupOpenApi(app);
     app.enableShutdownHooks();
     return;
   }
@@ -21,8 +23,10 @@ export function configureApp(app: INestApplication, config: DemoConfig): void {
   express.set('trust proxy', config.trustProxy > 0 ? config.trustProxy : false);
   express.disable('x-powered-by');
   express.use(cookieParser());
-  // The API description (public): Swagger UI at /docs, JSON at /docs-json.
-  setupOpenApi(app);
+  applySecurityHeaders(app, OPENAPI_PATHS.ui);
+  // The API description (public): Swagger UI at /docs, JSON at /docs-json; off in production
+  // unless API_DOCS=true.
+  if (config.apiDocs) setupOpenApi(app);
   app.enableShutdownHooks();
 }
 

@@ -71,6 +71,8 @@ export interface DemoConfig {
   httpTimeoutMs?: number;
   /** Native apps' redirect URIs a login-code hand-off may land on (`AUTH_HANDOFF_REDIRECT_URIS`, comma-separated). */
   handoffRedirectUris: string[];
+  /** Serve the API description at `/docs` and `/docs-json` (`API_DOCS`; default: on unless NODE_ENV=production). */
+  apiDocs: boolean;
   /** Ports of the sandbox's fake Google and GitHub (`AUTH_SANDBOX_GOOGLE_PORT`, `AUTH_SANDBOX_GITHUB_PORT`); 0 picks free ones. */
   sandboxPorts: { google: number; github: number };
   /** Serve the client-credentials grant (`AUTH_MACHINE_CLIENTS`; on by default when a machine client is configured). */
@@ -183,6 +185,7 @@ export function loadDemoConfig(env: Env): DemoConfig {
     },
     sandbox,
     httpPlatform: httpPlatform(env),
+    apiDocs: bool(env, 'API_DOCS', !production),
     trustProxy: int(env, 'AUTH_TRUST_PROXY', 0, 0, 10),
     rateLimits: {
       start: int(env, 'AUTH_RATE_LIMIT_START', 30, 1, 100_000),

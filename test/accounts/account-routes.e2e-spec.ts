@@ -1,4 +1,5 @@
 import { AccountLinkingService, AuthCookies, AuthSession, ExternalIdentity, SessionService } from '@nest-social-auth/core';
+import { IsNull } from 'typeorm';
 import { AccountsApp, bearer, githubIdentity, googleIdentity, identitiesOf, setPolicy, startAccountsApp } from './support/accounts-fixture';
 
 /** GET /auth/me and DELETE /auth/identities/:provider over HTTP, signed in with real sessions. */
@@ -61,17 +62,48 @@ describe('accounts: GET /auth/me and DELETE /auth/identities/:provider', () => {
   });
 
   describe('DELETE /auth/identities/:provider', () => {
-    it('204: disconnects the provider; the session (and every other) stays valid', async () => {
+    // Issue 14 finding 6 (threat model E5): a provider disconnected because that account was taken
+    // over must not leave the sessions opened through it alive.
+    it('204: disconnects the provider and revokes the sessions opened through it; the others stay valid', async () => {
       const { id, auth } = await userWith('github');
-      const liveBefore = await t.dataSource.getRepository(AuthSession).countBy({ userId: id });
+      const sessions = t.app.get(SessionService);
+      const viaGithub = await sessions.open(id, { provider: 'github' });
+      const viaGithubToo = await sessions.open(id, { provider: 'github' });
+      const unattributed = await sessions.open(id);
       const res = await t.http.delete('/auth/identities/github').set('Authorization', auth).expect(204);
       expect(res.headers['cache-control']).toBe('no-store');
       expect((await identitiesOf(t, id)).map((i) => i.provider)).toEqual(['google']);
+      // The caller's own Google session and the one without a provider are untouched.
       const me = await t.http.get('/auth/me').set('Authorization', auth).expect(200);
       expect(me.body.identities.map((i: { provider: string }) => i.provider)).toEqual(['google']);
-      const sessions = await t.dataSource.getRepository(AuthSession).findBy({ userId: id });
-      expect(sessions).toHaveLength(liveBefore);
-      expect(sessions.every((s) => s.revokedAt === null)).toBe(true);
+      await t.http.get('/auth/me').set('Authorization', `Bearer ${unattributed.accessToken}`).expect(200);
+      const rows = await t.dataSource.getRepository(AuthSession).findBy({ userId: id });
+      const revoked = rows.filter((s) => s.revokedAt !== null);
+      expect(revoked.map((s) => s.id).sort()).toEqual([viaGithub.sessionId, viaGithubToo.sessionId].sort());
+      expect(revoked.every((s) => s.revokedReason === 'identity_unlinked' && s.provider === 'github')).toBe(true);
+      expect(rows.filter((s) => s.revokedAt === null).every((s) => s.provider !== 'github')).toBe(true);
+      // Revoked on this instance: its access tokens stop at once, its refresh tokens too.
+      for (const gone of [viaGithub, viaGithubToo]) {
+        expect((await t.http.get('/auth/me').set('Authorization', `Bearer ${gone.accessToken}`).expect(401)).body.error).toBe('unauthorized');
+        await expect(sessions.refresh(gone.refreshToken)).rejects.toMatchObject({ code: 'refresh_token_invalid' });
+      }
+    });
+
+    it("disconnecting the provider of the caller's own session revokes that session too", async () => {
+      const user = await linking.signIn(googleIdentity(t));
+      await linking.link(user.id, githubIdentity(t));
+      const viaGithub = await t.app.get(SessionService).open(user.id, { provider: 'github' });
+      await t.http.delete('/auth/identities/github').set('Authorization', `Bearer ${viaGithub.accessToken}`).expect(204);
+      await t.http.get('/auth/me').set('Authorization', `Bearer ${viaGithub.accessToken}`).expect(401);
+      await t.http.get('/auth/me').set('Authorization', await bearer(t, user.id)).expect(200);
+    });
+
+    it('a refused disconnect (409 last_login_method) revokes nothing', async () => {
+      const user = await linking.signIn(githubIdentity(t));
+      const viaGithub = await t.app.get(SessionService).open(user.id, { provider: 'github' });
+      await t.http.delete('/auth/identities/github').set('Authorization', `Bearer ${viaGithub.accessToken}`).expect(409);
+      await t.http.get('/auth/me').set('Authorization', `Bearer ${viaGithub.accessToken}`).expect(200);
+      expect(await t.dataSource.getRepository(AuthSession).countBy({ userId: user.id, revokedAt: IsNull() })).toBe(1);
     });
 
     it('the disconnected identity no longer signs in to the account (a new account would be created)', async () => {
@@ -140,7 +172,9 @@ describe('accounts: GET /auth/me and DELETE /auth/identities/:provider', () => {
 
     it('concurrent disconnects of the last two providers: one succeeds, one is refused, the account keeps a way in', async () => {
       for (let round = 0; round < 3; round++) {
-        const { id, auth } = await userWith('github');
+        const { id } = await userWith('github');
+        // A session opened through neither provider, so neither disconnect revokes the caller.
+        const auth = `Bearer ${(await t.app.get(SessionService).open(id)).accessToken}`;
         const answers = await Promise.all([
           t.http.delete('/auth/identities/google').set('Authorization', auth),
           t.http.delete('/auth/identities/github').set('Authorization', auth),

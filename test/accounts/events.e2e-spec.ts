@@ -6,6 +6,7 @@ import {
   AuthEvent,
   AuthEvents,
   IdentityLinkedEvent,
+  SessionService,
   SignInFailedEvent,
   SignInSucceededEvent,
   UserCreatedEvent,
@@ -71,8 +72,11 @@ describe('accounts: domain events and the audit table', () => {
     ]);
 
     received = [];
+    const viaGithub = await t.app.get(SessionService).open(user.id, { provider: 'github' });
     await t.http.delete('/auth/identities/github').set('Authorization', await bearer(t, user.id)).expect(204);
-    expect(received).toEqual([expect.objectContaining({ name: AUTH_EVENTS.identityUnlinked, userId: user.id, provider: 'github', identityIds: expect.arrayContaining([expect.any(String)]) })]);
+    expect(received).toEqual([
+      expect.objectContaining({ name: AUTH_EVENTS.identityUnlinked, userId: user.id, provider: 'github', identityIds: expect.arrayContaining([expect.any(String)]), revokedSessionIds: [viaGithub.sessionId] }),
+    ]);
     expect((received[0] as unknown as { identityIds: string[] }).identityIds).toHaveLength(2);
 
     received = [];

@@ -187,6 +187,30 @@ describe('accounts through the OAuth flow (threat model C1–C9, I3)', () => {
         expect((await me(other.browser)).id).not.toBe(victim);
       }
     });
+
+    // Issue 14 finding 5: the Kelvin sign (U+212A) NFC-normalises to K, so before the fix both
+    // spellings shared the canonical form kate-c8@example.com.
+    it('a Kelvin-sign spelling (\\u212Aate) never links to kate, in either order; it still signs up and connects', async () => {
+      setPolicy(t, { trustGoogleEmail: true });
+      const kate = await localAccount(t, 'kate-c8@example.com', { emailVerified: true });
+      const kelvin = await signIn('google', newGoogleUser({ email: '\u212Aate-c8@example.com', email_verified: true }));
+      expectSignedIn(kelvin.callback, kelvin.browser);
+      const kelvinMe = await me(kelvin.browser);
+      expect(kelvinMe.id).not.toBe(kate);
+      expect(kelvinMe.emailVerified).toBe(false);
+      const [row] = await t.dataSource.getRepository(UserAccount).findBy({ id: kelvinMe.id });
+      expect(row.emailCanonical).toBeNull();
+      // The other order: the Kelvin account exists first, and the real kate's verified address
+      // does not land in it either.
+      const kelvinFirst = await signIn('google', newGoogleUser({ email: '\u212Aate-k3@example.com', email_verified: true }));
+      const plainAfter = await signIn('google', newGoogleUser({ email: 'kate-k3@example.com', email_verified: true }));
+      expect((await me(plainAfter.browser)).id).not.toBe((await me(kelvinFirst.browser)).id);
+      // Connecting another provider to the Kelvin account works as for anyone.
+      t.github.signInAs(newGithubUser());
+      const linked = await kelvin.browser.signIn('github', { link: true });
+      expect(linked.callback.status).toBe(302);
+      expect((await me(kelvin.browser)).identities.map((i) => i.provider).sort()).toEqual(['github', 'google']);
+    });
   });
 
   it('C9: a disabled user\'s sign-in ends in ?error=account_disabled with no session', async () => {

@@ -283,6 +283,25 @@ describeBrowser('a real browser signs in (Chromium + sandbox Google and GitHub)'
     expect(pageErrors).toEqual([]);
   });
 
+  // Issue 14 finding 4: /docs is never framed yet Swagger UI still renders under its CSP.
+  step('renders the API docs (Swagger UI) under their CSP, with no CSP violation', async () => {
+    const violations: string[] = [];
+    const onConsole = (message: { text(): string }) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    };
+    page.on('console', onConsole);
+    try {
+      const response = await page.goto(app('/docs'));
+      expect(response?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(response?.headers()['x-frame-options']).toBe('DENY');
+      await page.locator('.swagger-ui .info .title').first().waitFor();
+      expect(await page.locator('.swagger-ui .opblock').count()).toBeGreaterThan(5);
+      expect(violations).toEqual([]);
+    } finally {
+      page.off('console', onConsole);
+    }
+  });
+
   step('left a non-empty PNG for every step', () => {
     expect(shots).toHaveLength(11);
   });

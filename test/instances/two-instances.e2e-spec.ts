@@ -1,4 +1,4 @@
-import { FakeGitHub, FakeGoogle } from '@nest-social-auth/testing';
+import { FakeGitHub, FakeGoogle, githubUsers } from '@nest-social-auth/testing';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -175,6 +175,26 @@ const to = (instance: DemoInstance) => ({ [ROUTE_TO]: instance.name });
     const elapsed = await within(REVOCATION_BOUND_MS + SLACK_MS, async () => (await me(a, phone.accessToken)).status === 401);
     expect(elapsed).toBeLessThanOrEqual(REVOCATION_BOUND_MS + SLACK_MS);
     await me(b, laptop.accessToken).expect(401);
+  });
+
+  // Issue 14 finding 6 (threat model E5): the same bound as every other revocation.
+  it('disconnecting a provider on B revokes the sessions opened through it, on A within the documented bound; the others stay', async () => {
+    const owner = new OAuthDriver(lb.url);
+    expect((await owner.signIn('google', { headers: to(a) })).callback.location).toBe('/');
+    github.signInAs(githubUsers.octo({ id: 6_600_066, login: 'unlinked-on-b', email: null, emails: [] }));
+    expect((await owner.signIn('github', { link: true, headers: to(a) })).callback.status).toBe(302);
+    const throughGithub = await signInThrough(a, 'github');
+    const throughGoogle = await signInThrough(a, 'google');
+    await me(a, throughGithub.accessToken).expect(200);
+    secrets.add(owner.accessToken!);
+
+    await request(lb.url).delete('/auth/identities/github').set(to(b)).set('Authorization', `Bearer ${owner.accessToken}`).expect(204);
+
+    expect((await refresh(a, throughGithub.refreshToken)).status).toBe(401);
+    const elapsed = await within(REVOCATION_BOUND_MS + SLACK_MS, async () => (await me(a, throughGithub.accessToken)).status === 401);
+    expect(elapsed).toBeLessThanOrEqual(REVOCATION_BOUND_MS + SLACK_MS);
+    await me(a, throughGoogle.accessToken).expect(200);
+    await me(b, owner.accessToken!).expect(200);
   });
 
   it('a rate limit is reached half on A and half on B', async () => {

@@ -28,9 +28,8 @@ describe('generic OIDC: ID token, token response and discovery (threat model B1â
   });
 
   /** One sign-in through the keycloak provider; returns where the app sent the browser. */
-  async function attempt(scenario?: IdTokenScenario, tamper: (callbackUrl: string) => string = (u) => u) {
+  async function attempt(scenario?: IdTokenScenario, tamper: (callbackUrl: string) => string = (u) => u, sub = `user-${randomBytes(4).toString('hex')}`) {
     op.idToken = scenario;
-    const sub = `user-${randomBytes(4).toString('hex')}`;
     op.account = { sub, email: `${sub}@example.test`, email_verified: true };
     const browser = new OAuthDriver(w.t.url);
     const start = await browser.start('keycloak');
@@ -42,8 +41,8 @@ describe('generic OIDC: ID token, token response and discovery (threat model B1â
     return { location: callback.location, sessionCookie, userinfoCalled: op.count('/me') > userinfoBefore };
   }
 
-  async function expectRefused(scenario: IdTokenScenario | undefined, code = 'invalid_id_token', tamper?: (u: string) => string) {
-    const result = await attempt(scenario, tamper);
+  async function expectRefused(scenario: IdTokenScenario | undefined, code = 'invalid_id_token', tamper?: (u: string) => string, sub?: string) {
+    const result = await attempt(scenario, tamper, sub);
     expect(result.location).toBe(`/?error=${code}`);
     expect(result.sessionCookie).toBe(false);
     return result;
@@ -126,10 +125,14 @@ describe('generic OIDC: ID token, token response and discovery (threat model B1â
     ])('refuses %s', async (_name, claims) => {
       await expectRefused({ claims });
     });
-    it('refuses an ID token replayed from a previous login', async () => {
-      await attempt();
+    // The replay is of the same account, still fresh, for the same client: only its nonce (of the
+    // earlier flow) is wrong, so the nonce check alone must refuse it, before userinfo.
+    it('refuses an ID token replayed from a previous login of the same account, on its nonce alone', async () => {
+      const sub = `replayed-${randomBytes(4).toString('hex')}`;
+      expect((await attempt(undefined, undefined, sub)).location).toBe('/');
       const previous = op.lastIdToken!;
-      await expectRefused({ raw: () => previous });
+      const result = await expectRefused({ raw: () => previous }, 'invalid_id_token', undefined, sub);
+      expect(result.userinfoCalled).toBe(false);
     });
   });
 

@@ -70,6 +70,28 @@ describe('generic OpenID providers against oidc-provider (in-process)', () => {
     ]);
   });
 
+  // Issue 14 test gap: readEmailVerified of generic providers must not read the string "false"
+  // (or any other non-true value) as verified; Google's copy of the rule is covered elsewhere.
+  it.each([
+    ['the string "false"', 'false'],
+    ['the string "no"', 'no'],
+    ['the number 1', 1],
+  ])('email_verified as %s is unverified through the whole sign-in: stored unverified, never linked (C1)', async (_name, value) => {
+    const tag = `${String(value)}-${Date.now()}`;
+    w.keycloak.account = { sub: `kc-owner-${tag}`, email: `owner-${tag}@example.test`, email_verified: true };
+    const owner = await signIn('keycloak');
+    const ownerId = (await w.t.http.get('/auth/me').set('Authorization', `Bearer ${owner.browser.accessToken}`)).body.id as string;
+    w.gitlab.account = { sub: `gl-claimer-${tag}`, email: `owner-${tag}@example.test`, email_verified: value as never };
+    const { callback, browser } = await signIn('gitlab');
+    const row = await w.t.dataSource.getRepository(ExternalIdentity).findOneBy({ provider: 'gitlab', subject: `gl-claimer-${tag}` });
+    // An unverified email plays no part in linking: a new account of its own, with the email unverified.
+    expect(callback.location).toBe('/');
+    expect(row).toMatchObject({ email: `owner-${tag}@example.test`, emailVerified: false });
+    const me = await w.t.http.get('/auth/me').set('Authorization', `Bearer ${browser.accessToken}`);
+    expect(me.body.id).not.toBe(ownerId);
+    expect(me.body.emailVerified).toBe(false);
+  });
+
   it('never links by an unverified email (C1 through a generic provider)', async () => {
     w.keycloak.account = { sub: 'kc-victim', email: 'victim@example.test', email_verified: true };
     await signIn('keycloak');

@@ -25,6 +25,11 @@ describe('demo: home page and sandbox providers', () => {
     const consent = await browser.get(start.location!);
     expect(consent.status).toBe(200);
     expect(consent.text).toMatch(/<h1>Sign in to Social sign-in demo with Fake (Google|GitHub)<\/h1>/);
+    // Issue 14 finding 4: a consent page is never framed, sniffed or referred from.
+    expect(consent.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(consent.headers['x-frame-options']).toBe('DENY');
+    expect(consent.headers['x-content-type-options']).toBe('nosniff');
+    expect(consent.headers['referrer-policy']).toBe('no-referrer');
     const action = new URL(/<form method="post" action="([^"]+)"/.exec(consent.text)![1], start.location!);
     const transaction = /name="transaction" value="([^"]+)"/.exec(consent.text)![1];
     const decided = await fetch(action, {

@@ -171,6 +171,12 @@ describe('sign-in robustness (threat model I1, I2, G1)', () => {
       'https://127.0.0.1.evil.test',
       `/${'a'.repeat(10_240)}`,
       'http://[::1',
+      // Issue 14 finding 2: normalising must not reopen an encoded slash.
+      '/./%2Fevil.test',
+      '/%2E%2E%2F%2Fevil.test',
+      '/%2e%2E%2f%2Fevil.test',
+      '/%252E%252E%252F%252Fevil.test',
+      '/./%5Cevil.test',
     ])('returnTo=%j lands on the default page', async (returnTo) => {
       const { callback } = await app().browser().signIn('github', { returnTo });
       expectSignedIn(callback, '/');

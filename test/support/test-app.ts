@@ -8,6 +8,7 @@ import { METHODS } from 'node:http';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { configureApp, runMigrations } from '../../src/bootstrap';
+import { applySecurityHeaders } from '../../src/http/security-headers';
 import { DemoConfig, loadDemoConfig } from '../../src/config/demo.config';
 import { createOpenApiDocument, OPENAPI_PATHS } from '../../src/openapi/openapi';
 import { createTestDatabase, TestDatabase } from './test-database';
@@ -98,7 +99,8 @@ export async function initPlatformApp(app: INestApplication): Promise<void> {
  */
 export function configureTestApp(app: INestApplication, config: DemoConfig): void {
   if (app.getHttpAdapter().getType() !== 'fastify') return configureApp(app, config);
-  SwaggerModule.setup(OPENAPI_PATHS.ui, app, () => createOpenApiDocument(app), { jsonDocumentUrl: OPENAPI_PATHS.json, yamlDocumentUrl: undefined, raw: ['json'], ui: false });
+  applySecurityHeaders(app, OPENAPI_PATHS.ui);
+  if (config.apiDocs) SwaggerModule.setup(OPENAPI_PATHS.ui, app, () => createOpenApiDocument(app), { jsonDocumentUrl: OPENAPI_PATHS.json, yamlDocumentUrl: undefined, raw: ['json'], ui: false });
   app.enableShutdownHooks();
 }
 

@@ -4,7 +4,7 @@ import { AUTH_RATE_LIMITS, resolveAuthOptions } from '@nest-social-auth/core';
 import { loadDemoConfig } from '../../src/config/demo.config';
 import { startSignInApp, SignInApp } from '../sign-in/support/sign-in-app';
 import { DEMO_COOKIES } from '../support/oauth-driver';
-import { RedisInspector, TEST_REDIS_URL, redisAvailable, uniqueRedisPrefix } from './support/redis-test';
+import { RedisInspector, TEST_REDIS_URL, describeWithRedis, uniqueRedisPrefix } from './support/redis-test';
 
 // The e2e project's testTimeout is not applied per project by Jest 30: set it here.
 jest.setTimeout(30_000);
@@ -86,16 +86,13 @@ async function pool<T>(count: number, width: number, job: (i: number) => Promise
 /** `X-Forwarded-For` as the one trusted proxy (AUTH_TRUST_PROXY=1) writes it: one client per test. */
 const from = (ip: string) => ({ 'X-Forwarded-For': ip });
 
-describe('H1: throttling and bounded state', () => {
-  let ok = false;
+describeWithRedis('H1 throttling e2e')('H1: throttling and bounded state', () => {
   let defaults: SignInApp | undefined;
   let flood: SignInApp | undefined;
   let redisA: RedisInspector | undefined;
   let redisB: RedisInspector | undefined;
 
   beforeAll(async () => {
-    ok = await redisAvailable('H1 throttling e2e');
-    if (!ok) return;
     redisA = new RedisInspector(uniqueRedisPrefix('h1a'));
     redisB = new RedisInspector(uniqueRedisPrefix('h1b'));
     // The documented default budgets, behind one trusted proxy so each test is its own client.
@@ -130,7 +127,6 @@ describe('H1: throttling and bounded state', () => {
   });
 
   it('GET /auth/:provider: the start budget, then 429 rate_limited with Retry-After, whatever the provider', async () => {
-    if (!ok) return;
     const http = defaults!.t.http;
     const client = from('198.51.100.1');
     const limit = AUTH_RATE_LIMITS.start.limit;
@@ -146,7 +142,6 @@ describe('H1: throttling and bounded state', () => {
   });
 
   it('POST /auth/refresh: the refresh budget, then 429 even for a valid token, which the refused request does not spend', async () => {
-    if (!ok) return;
     const s = defaults!;
     const client = from('198.51.100.2');
     const browser = s.browser();
@@ -170,7 +165,6 @@ describe('H1: throttling and bounded state', () => {
   });
 
   it('GET /auth/:provider/callback: a flood with random codes makes at most the callback budget of code exchanges', async () => {
-    if (!ok) return;
     const s = defaults!;
     s.reset();
     const attacker = from('198.51.100.3');
@@ -198,7 +192,6 @@ describe('H1: throttling and bounded state', () => {
   });
 
   it('10 000 flows started and never finished write nothing: no row, no Redis record, one bounded cookie each', async () => {
-    if (!ok) return;
     const f = flood!;
     const rowsBefore = await rowCounts(f);
     const keysBefore = (await redisB!.keys()).length;

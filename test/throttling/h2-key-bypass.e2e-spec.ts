@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { startSignInApp, SignInApp } from '../sign-in/support/sign-in-app';
 import { testHttpPlatform } from '../support/test-app';
-import { RedisInspector, TEST_REDIS_URL, redisAvailable, uniqueRedisPrefix } from './support/redis-test';
+import { RedisInspector, TEST_REDIS_URL, describeWithRedis, uniqueRedisPrefix } from './support/redis-test';
 
 // The e2e project's testTimeout is not applied per project by Jest 30: set it here.
 jest.setTimeout(30_000);
@@ -15,15 +15,12 @@ const garbage = () => ({ refreshToken: randomBytes(32).toString('base64url') });
 const randomIpv4 = () => `${10 + (randomBytes(1)[0] % 200)}.${randomBytes(1)[0]}.${randomBytes(1)[0]}.${1 + (randomBytes(1)[0] % 250)}`;
 const randomHextet = () => randomBytes(2).toString('hex');
 
-describe('H2: limiter keys cannot be dodged', () => {
-  let ok = false;
+describeWithRedis('H2 limiter-key e2e')('H2: limiter keys cannot be dodged', () => {
   let direct: SignInApp | undefined;
   let proxied: SignInApp | undefined;
   let redis: RedisInspector | undefined;
 
   beforeAll(async () => {
-    ok = await redisAvailable('H2 limiter-key e2e');
-    if (!ok) return;
     redis = new RedisInspector(uniqueRedisPrefix('h2'));
     const budgets = { AUTH_RATE_LIMIT_START: String(LIMIT), AUTH_RATE_LIMIT_CALLBACK: String(LIMIT), AUTH_RATE_LIMIT_REFRESH: String(LIMIT) };
     const shared = { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: redis.prefix, ...budgets };
@@ -40,7 +37,6 @@ describe('H2: limiter keys cannot be dodged', () => {
   });
 
   it('trust proxy off: a different X-Forwarded-For on every request is still one client', async () => {
-    if (!ok) return;
     const http = direct!.t.http;
     for (let i = 0; i < LIMIT; i++) {
       await http.post('/auth/refresh').set('X-Forwarded-For', randomIpv4()).set('X-Real-IP', randomIpv4()).send(garbage()).expect(401);
@@ -51,7 +47,6 @@ describe('H2: limiter keys cannot be dodged', () => {
   });
 
   it('one trusted hop: forged entries left of the proxy’s are ignored; the proxy’s entry is the client', async () => {
-    if (!ok) return;
     const http = proxied!.t.http;
     const client = '198.51.100.20';
     for (let i = 0; i < LIMIT; i++) {
@@ -64,7 +59,6 @@ describe('H2: limiter keys cannot be dodged', () => {
   });
 
   it('IPv6: rotating addresses inside one /64 is one client; another /64 is another client', async () => {
-    if (!ok) return;
     const http = proxied!.t.http;
     const inPrefix = () => `2001:db8:abcd:12:${randomHextet()}:${randomHextet()}:${randomHextet()}:${randomHextet()}`;
     for (let i = 0; i < LIMIT; i++) {
@@ -76,7 +70,6 @@ describe('H2: limiter keys cannot be dodged', () => {
   });
 
   it('IPv4-mapped IPv6 is the IPv4 client', async () => {
-    if (!ok) return;
     const http = proxied!.t.http;
     for (let i = 0; i < LIMIT; i++) {
       await http.post('/auth/refresh').set('X-Forwarded-For', i % 2 ? '203.0.113.50' : '::ffff:203.0.113.50').send(garbage()).expect(401);
@@ -86,7 +79,6 @@ describe('H2: limiter keys cannot be dodged', () => {
   });
 
   it('path spelling: /AUTH/refresh, /auth/refresh/, /auth/REFRESH, ?query all spend one bucket; //auth/refresh never reaches the handler', async () => {
-    if (!ok) return;
     const http = proxied!.t.http;
     const client = { 'X-Forwarded-For': '198.51.100.30' };
     const spellings = ['/AUTH/refresh', '/auth/refresh/', '/auth/REFRESH', '/Auth/Refresh?x=1', '/auth/refresh'];
@@ -112,7 +104,6 @@ describe('H2: limiter keys cannot be dodged', () => {
   });
 
   it('the counters live under the configured Redis prefix, keyed by hashes (no address or path in clear)', async () => {
-    if (!ok) return;
     const keys = await redis!.keys();
     expect(keys.length).toBeGreaterThan(0);
     for (const key of keys) {

@@ -1,7 +1,7 @@
 import { Logger, LoggerService } from '@nestjs/common';
 import { startSignInApp, SignInApp } from '../sign-in/support/sign-in-app';
 import { DEMO_COOKIES } from '../support/oauth-driver';
-import { RedisInspector, RedisLink, redisAvailable, uniqueRedisPrefix } from './support/redis-test';
+import { RedisInspector, RedisLink, describeWithRedis, uniqueRedisPrefix } from './support/redis-test';
 
 // The e2e project's testTimeout is not applied per project by Jest 30: set it here.
 jest.setTimeout(30_000);
@@ -39,16 +39,13 @@ async function eventually(probe: () => Promise<boolean>, what: string, timeoutMs
   throw new Error(`not within ${timeoutMs} ms: ${what}`);
 }
 
-describe('Redis down', () => {
-  let ok = false;
+describeWithRedis('Redis-down e2e')('Redis down', () => {
   let link: RedisLink | undefined;
   let s: SignInApp | undefined;
   let redis: RedisInspector | undefined;
   const log = new CapturedLog();
 
   beforeAll(async () => {
-    ok = await redisAvailable('Redis-down e2e');
-    if (!ok) return;
     redis = new RedisInspector(uniqueRedisPrefix('down'));
     link = await RedisLink.reserve();
     // Redis is unreachable while the app boots.
@@ -64,7 +61,6 @@ describe('Redis down', () => {
   });
 
   it('starts without Redis, then uses it once it is reachable: sign-in consumes its transaction in Redis', async () => {
-    if (!ok) return;
     await s!.t.http.get('/health').expect(200);
     await link!.up();
     await eventually(async () => (await s!.t.http.post('/auth/refresh').send({ refreshToken: 'x'.repeat(43) })).status === 401, 'Redis reachable');
@@ -78,7 +74,6 @@ describe('Redis down', () => {
   });
 
   it('while Redis is down: refresh and callback fail closed (503 + Retry-After), the rest goes on, one log line', async () => {
-    if (!ok) return;
     const app = s!;
     const browser = app.browser();
     await browser.signIn('google');
@@ -133,7 +128,6 @@ describe('Redis down', () => {
   });
 
   it('signing out works while Redis is down', async () => {
-    if (!ok) return;
     const app = s!;
     await link!.up();
     await eventually(async () => (await app.t.http.post('/auth/refresh').send({ refreshToken: 'x'.repeat(43) })).status === 401, 'Redis reachable');

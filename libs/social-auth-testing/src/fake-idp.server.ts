@@ -320,7 +320,8 @@ export abstract class FakeIdpServer<TUser, TScenario extends FakeIdpBaseScenario
       status,
       body: html,
       contentType: 'text/html; charset=utf-8',
-      headers: { 'Content-Security-Policy': PAGE_CSP, 'X-Frame-Options': 'DENY', 'Cache-Control': 'no-store' },
+      // A consent page is a click-target: never framed, never sniffed, no referrer to the client.
+      headers: { 'Content-Security-Policy': PAGE_CSP, 'X-Frame-Options': 'DENY', 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-store' },
       rejected,
     };
   }

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { createServer, connect, Server, Socket } from 'node:net';
 
 /** The Redis the suites use: `REDIS_URL`, else the local one (CI always runs it). */
@@ -28,6 +29,40 @@ export async function redisAvailable(suite: string): Promise<boolean> {
   } finally {
     probe.disconnect();
   }
+}
+
+/**
+ * Whether Redis answers, decided synchronously (a child process pings it), so it can choose
+ * between `describe` and `describe.skip` while Jest collects the tests: undefined when it answers,
+ * otherwise why not.
+ */
+export function redisUnavailableReason(): string | undefined {
+  const script = `
+    const { Redis } = require(process.env.IOREDIS_PATH);
+    const r = new Redis(process.env.TEST_REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
+    r.on('error', () => undefined);
+    r.connect().then(() => r.ping()).then(() => process.exit(0), (e) => { process.stderr.write(String(e && e.message || e)); process.exit(1); });`;
+  try {
+    execFileSync(process.execPath, ['-e', script], { env: { ...process.env, IOREDIS_PATH: require.resolve('ioredis'), TEST_REDIS_URL }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 5_000 });
+    return undefined;
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
+    return stderr || (error as Error).message.split('\n')[0];
+  }
+}
+
+/**
+ * `describe` for a suite that needs Redis. Without Redis, outside CI, the suite is reported as
+ * skipped (never as passed) with the reason in its title and a warning; in CI (`CI` set) a missing
+ * Redis throws while the tests are collected, so the run fails instead of skipping silently.
+ * @example describeWithRedis('H1 throttling e2e')('H1: throttling and bounded state', () => { … });
+ */
+export function describeWithRedis(suite: string): (name: string, fn: () => void) => void {
+  const reason = redisUnavailableReason();
+  if (reason === undefined) return describe;
+  if (process.env.CI) throw new Error(`${suite} needs Redis at ${TEST_REDIS_URL}: ${reason}`);
+  console.warn(`${suite} SKIPPED: no Redis at ${TEST_REDIS_URL} (${reason}; set REDIS_URL or start redis-server)`);
+  return (name, fn) => describe.skip(`${name} [SKIPPED: no Redis at ${TEST_REDIS_URL}: ${reason}]`, fn);
 }
 
 /** A plain client on the test Redis, to inspect and clean the keys of one prefix. */

@@ -40,7 +40,8 @@ export class AccountController {
 
   /**
    * Disconnects every identity of `:provider` from the current user: 204; 404 `not_found` when none
-   * is linked; 409 `last_login_method` when it is the account's only way in. Sessions are kept.
+   * is linked; 409 `last_login_method` when it is the account's only way in. The sessions opened
+   * through that provider are revoked with it (the caller's own included); others are kept.
    */
   @Delete('identities/:provider')
   @HttpCode(204)

@@ -14,7 +14,7 @@ export const AUTH_EVENTS = {
   userCreated: 'social-auth.user.created',
   /** An identity was linked to an account (sign-up, trusted email, or connect). Payload: {@link IdentityLinkedEvent}. */
   identityLinked: 'social-auth.identity.linked',
-  /** A provider was disconnected from an account. Payload: {@link IdentityUnlinkedEvent}. */
+  /** A provider was disconnected from an account and the sessions opened through it revoked. Payload: {@link IdentityUnlinkedEvent}. */
   identityUnlinked: 'social-auth.identity.unlinked',
   /** An identity was mapped to an enabled account and may get a session. Payload: {@link SignInSucceededEvent}. */
   signInSucceeded: 'social-auth.sign-in.succeeded',
@@ -135,6 +135,8 @@ export class IdentityUnlinkedEvent extends AuthEvent {
     /** Ids of the removed `auth_identities` rows. */
     readonly identityIds: string[],
     context?: AuthEventContext,
+    /** Ids of the sessions opened through the removed identities, revoked with them (`identity_unlinked`). */
+    readonly revokedSessionIds: string[] = [],
   ) {
     super(context);
   }

@@ -69,8 +69,12 @@ export class AccountService {
   }
 
   /**
-   * Disconnects every identity of `provider` from the user. Sessions are left alone: a session
-   * opened with that provider stays valid until it ends or is revoked.
+   * Disconnects every identity of `provider` from the user and revokes the sessions opened
+   * through them (revoked reason `identity_unlinked`); sessions opened through another provider
+   * stay. A user who disconnects a provider because that account was taken over is not left
+   * signed in through it: its refresh tokens stop at once, its access tokens within
+   * `tokens.revocationCacheTtl` (on this instance at once). The identities and the revocations are
+   * one transaction: both happen or neither.
    *
    * Invariant: the account always keeps a way in. The user's identity rows are locked
    * (`SELECT … FOR UPDATE` on PostgreSQL/MariaDB; SQLite transactions are serialised), so two
@@ -94,10 +98,12 @@ export class AccountService {
         if (decision.action === 'refuse') throw new AuthError(decision.code);
         const ids = ofProvider.map((i) => i.id);
         await m.delete(ExternalIdentity, { id: In(ids), userId });
-        return ids;
+        const sessionIds = await this.sessions.revokeOpenedThroughIn(m, userId, provider, 'identity_unlinked');
+        return { ids, sessionIds };
       }),
     );
-    await this.events.publish(new IdentityUnlinkedEvent(userId, provider, removed, context));
+    this.sessions.noteRevoked(removed.sessionIds);
+    await this.events.publish(new IdentityUnlinkedEvent(userId, provider, removed.ids, context, removed.sessionIds));
   }
 
   /**

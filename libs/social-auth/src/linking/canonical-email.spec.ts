@@ -15,8 +15,7 @@ describe('canonicalEmail', () => {
     ['upper-case NFD accented letter', 'JOSE\u0301@EXAMPLE.COM', 'jos\u00e9@example.com'],
     ['plus addressing kept verbatim', 'victim+tag@example.com', 'victim+tag@example.com'],
     ['dots in the local part kept (no provider-specific folding)', 'vic.tim@example.com', 'vic.tim@example.com'],
-    // Canonical equivalence, not a look-alike: Unicode defines the Kelvin sign as the letter K.
-    ['Kelvin sign (U+212A) is canonically K under NFC', '\u212aim@example.com', 'kim@example.com'],
+    ['Hangul jamo compose into their syllable', '\u1112\u1161\u11ab@example.com', '\ud55c@example.com'],
     ['internationalised domain kept in Unicode', 'victim@b\u00fccher.de', 'victim@b\u00fccher.de'],
   ])('%s: %j → %j', (_name, input, expected) => {
     expect(canonicalEmail(input)).toBe(expected);
@@ -42,6 +41,13 @@ describe('canonicalEmail', () => {
     ['empty', ''],
     ['only spaces', '   '],
     ['dotted capital İ (U+0130), whose lower case holds ASCII i', 'V\u0130CTIM@example.com'],
+    // Issue 14 finding 5: characters NFC replaces by another one share the other's canonical form.
+    ['Kelvin sign (U+212A), which NFC turns into K', '\u212Aate@example.com'],
+    ['Kelvin sign (U+212A) in the domain', 'kate@e\u212Aample.com'],
+    ['Ohm sign (U+2126), which NFC turns into Greek Ω', '\u2126mega@example.com'],
+    ['Ångström sign (U+212B), which NFC turns into Å', '\u212Bsa@example.com'],
+    ['CJK compatibility ideograph (U+F900)', '\uf900@example.com'],
+    ['composition-excluded U+0344', 'a\u0344@example.com'],
     ['fullwidth ＠ (U+FF20) instead of @', 'victim\uff20example.com'],
     ['small commercial at ﹫ (U+FE6B)', 'victim\ufe6bexample.com'],
     ['no @', 'victim.example.com'],
@@ -73,6 +79,11 @@ describe('canonicalEmail', () => {
     const email = `${'a'.repeat(64)}@${domain}`;
     expect(email.length).toBeLessThanOrEqual(320);
     expect(canonicalEmail(email)).toBe(email);
+  });
+
+  it('an address and its Kelvin-sign spelling never share a canonical form', () => {
+    expect(canonicalEmail('kate@example.com')).toBe('kate@example.com');
+    expect(canonicalEmail('\u212Aate@example.com')).not.toBe(canonicalEmail('kate@example.com'));
   });
 
   it('is idempotent', () => {

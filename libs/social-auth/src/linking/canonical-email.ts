@@ -22,6 +22,13 @@ const INVISIBLE_OR_SPACE = /[\p{C}\p{Z}\s]/u;
  *   normalising and let a homoglyph `@` through).
  * - Case mapping never turns a non-ASCII character into ASCII: `İ` would lower to `i` + U+0307,
  *   so an address holding such a character has no canonical form.
+ * - The canonical form is the address's own NFC lower-case spelling, never another character's:
+ *   an address holding a character that NFC replaces by a different one on its own (the Kelvin
+ *   sign U+212A becomes `K`, the Ohm sign `Ω`, the Ångström sign `Å`) has no canonical form, so
+ *   `\u212Aate@example.com` never shares one with `kate@example.com` and neither links to the
+ *   other's account. Combining sequences (`e` + U+0301 composing to `é`) are spellings of the
+ *   same characters and keep theirs. Such an address can still sign up and be connected; it is
+ *   only kept out of automatic linking.
  * - Fails closed: an address with invisible characters, inner whitespace, several `@`, an empty
  *   part, a leading/trailing/double dot in the domain (`example.com.` included) or more than
  *   320 characters has no canonical form, so it never matches any account.
@@ -33,7 +40,9 @@ const INVISIBLE_OR_SPACE = /[\p{C}\p{Z}\s]/u;
  */
 export function canonicalEmail(email: string | null | undefined): string | null {
   if (typeof email !== 'string') return null;
-  const composed = email.trim().normalize('NFC');
+  const trimmed = email.trim();
+  if (hasCompatibilityCharacter(trimmed)) return null;
+  const composed = trimmed.normalize('NFC');
   if (hasAsciiCaseFold(composed)) return null;
   const normalised = composed.toLowerCase().normalize('NFC');
   if (normalised.length === 0 || normalised.length > MAX_EMAIL_LENGTH) return null;
@@ -46,10 +55,20 @@ export function canonicalEmail(email: string | null | undefined): string | null 
   return normalised;
 }
 
+// A code point that NFC replaces on its own (a singleton or composition-excluded character such
+// as the Kelvin sign U+212A → `K`): two different spellings would then share one canonical form,
+// which lets one person's address claim another's account. Parts of combining sequences are
+// stable on their own and pass.
+function hasCompatibilityCharacter(value: string): boolean {
+  for (const char of value) {
+    if (char.codePointAt(0)! > 0x7f && char.normalize('NFC') !== char) return true;
+  }
+  return false;
+}
+
 // A non-ASCII character whose lower case is (or contains) ASCII, such as `İ` (U+0130 → `i` +
 // U+0307): lowercasing would merge a look-alike into an ASCII address, so such an address is
-// refused instead. (Characters that are canonically equivalent to ASCII, like the Kelvin sign,
-// are already ASCII after NFC: Unicode defines them as the same character.)
+// refused instead.
 function hasAsciiCaseFold(value: string): boolean {
   for (const char of value) {
     if (char.codePointAt(0)! > 0x7f && [...char.toLowerCase()].some((c) => c.codePointAt(0)! <= 0x7f)) return true;

@@ -20,7 +20,11 @@ export interface LocalUser {
 
 /** What the module knows when it creates an account for a new identity. @publicApi */
 export interface NewLocalUser {
-  /** The provider's email, as given (trimmed); a contact attribute, never a key. */
+  /**
+   * The provider's email with surrounding whitespace removed and otherwise as given (no case or
+   * Unicode normalisation), or null when it is absent, empty, longer than 320 characters or holds
+   * a control character; a contact attribute, never a key.
+   */
   email: string | null;
   /** True only when the provider verified `email` and it has a canonical form. */
   emailVerified: boolean;

@@ -143,7 +143,7 @@ const ROUTES: Array<[Type, string, MethodDecorator[]]> = [
       ApiOperation({ summary: 'Disconnect a provider from the signed-in account' }),
       providerParam,
       ...protectedRoute(),
-      ApiResponse({ status: 204, description: 'Disconnected.' }),
+      ApiResponse({ status: 204, description: 'Disconnected; the sessions opened through that provider are revoked.' }),
       ...errors('unauthorized', 'token_expired', 'csrf_rejected', 'not_found', 'last_login_method'),
     ],
   ],

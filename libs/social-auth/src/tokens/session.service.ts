@@ -198,6 +198,29 @@ export class SessionService {
   }
 
   /**
+   * Revokes, inside the caller's transaction `m`, every live session of `userId` opened through
+   * `provider` (the provider recorded when the session was opened), and answers their ids. Once
+   * `m` has committed, pass them to {@link noteRevoked}, so this instance's guard refuses them at
+   * once; other instances follow within `tokens.revocationCacheTtl`.
+   *
+   * Why the provider is enough: a session records the provider of the identity it was opened
+   * through, and disconnecting a provider removes every identity of that provider from the user,
+   * so the sessions of that user and provider are exactly those opened through a removed identity.
+   * @internal
+   */
+  async revokeOpenedThroughIn(m: EntityManager, userId: string, provider: string, reason: SessionRevocationReason): Promise<string[]> {
+    const live = await m.find(AuthSession, { select: { id: true }, where: { userId, provider, revokedAt: IsNull() } });
+    const sessionIds = live.map((s) => s.id);
+    await this.revokeIn(m, sessionIds, reason);
+    return sessionIds;
+  }
+
+  /** Records revocations committed by the caller (see {@link revokeOpenedThroughIn}) in this instance's guard cache. @internal */
+  noteRevoked(sessionIds: readonly string[]): void {
+    for (const id of sessionIds) this.liveness.markRevoked(id);
+  }
+
+  /**
    * Revokes session `sessionId` only if it belongs to `userId`. Returns false when there is no
    * such live session of that user (the caller answers 404 without saying whether it exists).
    */

@@ -41,4 +41,5 @@ export type SessionRevocationReason =
   | 'session_revoked'
   | 'refresh_token_reused'
   | 'account_disabled'
+  | 'identity_unlinked'
   | (string & Record<never, never>);

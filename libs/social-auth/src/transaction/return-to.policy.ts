@@ -7,8 +7,11 @@
  *   input (arrays, objects, 10 kB strings, malformed percent-encoding).
  * - Paths are judged in every form a browser or a proxy could read them: as sent, and
  *   percent-decoded (repeatedly). `//host`, `/\host`, `\\host`, tabs/CR/LF/NUL and other control
- *   characters are refused in any of those forms, and the normalised result is checked again
- *   (`/..//evil` normalises to `//evil`).
+ *   characters are refused in any of those forms. Every form is also judged after dot-segment
+ *   normalisation (`/%2E%2E%2F%2Fevil` decodes to `/..//evil`, which normalises to `//evil`), and
+ *   the normalised result must pass every check again unchanged (`/./%2Fevil` normalises to
+ *   `/%2Fevil`, whose decoded form is `//evil`): a proxy or browser that decodes, normalises or
+ *   does both in any order never reads another host.
  * - The value is decided when the flow starts and stored in the encrypted transaction; the
  *   callback never reads a destination from its query string.
  * @internal
@@ -49,14 +52,33 @@ export function resolveReturnTo(requested: unknown, policy: ReturnToPolicy): str
 export function checkReturnTo(requested: unknown, policy: ReturnToPolicy): string | undefined {
   if (typeof requested !== 'string' || requested.length === 0 || requested.length > MAX_RETURN_TO_LENGTH) return undefined;
   if (FORBIDDEN_RAW.test(requested)) return undefined;
-  const forms = decodedForms(requested);
-  if (!forms || forms.some((f) => FORBIDDEN_DECODED.test(f) || pathPart(f).includes('\\'))) return undefined;
+  const forms = safeForms(requested);
+  if (!forms) return undefined;
   return requested.startsWith('/') ? checkPath(requested, forms, policy) : checkAbsolute(requested, policy);
 }
 
-function checkPath(path: string, forms: string[], policy: ReturnToPolicy): string | undefined {
-  // A path-absolute reference only: "//x" is network-path (another host) in any decoded form.
-  if (forms.some((f) => !f.startsWith('/') || f.startsWith('//'))) return undefined;
+function checkPath(path: string, forms: string[], policy: ReturnToPolicy, recheck = true): string | undefined {
+  // A path-absolute reference only: "//x" is network-path (another host) in any decoded form,
+  // before or after its dot-segments are resolved.
+  if (forms.some((f) => !isPathAbsolute(f) || !isPathAbsolute(normalisePath(f, policy) ?? '//'))) return undefined;
+  const normalised = normalisePath(path, policy);
+  if (normalised === undefined || !isPathAbsolute(normalised) || normalised.length > MAX_RETURN_TO_LENGTH) return undefined;
+  if (normalised === path) return normalised;
+  // Normalising changed the value: the result is what the browser will be sent to, so it must
+  // pass every check itself and be stable (a second pass would not change it again).
+  if (!recheck) return undefined;
+  const normalisedForms = safeForms(normalised);
+  if (!normalisedForms) return undefined;
+  return checkPath(normalised, normalisedForms, policy, false) === normalised ? normalised : undefined;
+}
+
+/** `/x`, never `//x` (a network-path reference: another host). */
+function isPathAbsolute(value: string): boolean {
+  return value.startsWith('/') && !value.startsWith('//');
+}
+
+/** Path, query and fragment of `path` resolved against the app (dot-segments removed), or undefined when it leaves the app's origin or does not parse. */
+function normalisePath(path: string, policy: ReturnToPolicy): string | undefined {
   let url: URL;
   try {
     url = new URL(path, `${policy.appOrigin}/`);
@@ -64,9 +86,7 @@ function checkPath(path: string, forms: string[], policy: ReturnToPolicy): strin
     return undefined;
   }
   if (url.origin !== policy.appOrigin) return undefined;
-  const normalised = `${url.pathname}${url.search}${url.hash}`;
-  if (!normalised.startsWith('/') || normalised.startsWith('//') || normalised.length > MAX_RETURN_TO_LENGTH) return undefined;
-  return normalised;
+  return `${url.pathname}${url.search}${url.hash}`;
 }
 
 function checkAbsolute(value: string, policy: ReturnToPolicy): string | undefined {
@@ -82,6 +102,12 @@ function checkAbsolute(value: string, policy: ReturnToPolicy): string | undefine
   if (url.username || url.password) return undefined;
   if (url.origin !== policy.appOrigin && !policy.allowedOrigins.includes(url.origin)) return undefined;
   return url.href.length > MAX_RETURN_TO_LENGTH ? undefined : url.href;
+}
+
+/** The value and its decoded forms, or undefined when one of them has a control character or a backslash in its path. */
+function safeForms(value: string): string[] | undefined {
+  const forms = decodedForms(value);
+  return forms && !forms.some((f) => FORBIDDEN_DECODED.test(f) || pathPart(f).includes('\\')) ? forms : undefined;
 }
 
 /** The part before the query or fragment, where a backslash could read as a path separator. */
