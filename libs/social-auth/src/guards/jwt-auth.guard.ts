@@ -8,7 +8,7 @@ import { AuthError } from '../errors/auth.error';
 import type { AuthHttp, AuthRequest } from '../platform/auth-http';
 import { AuthHttpPlatform, authHttpOf } from '../platform/auth-http.provider';
 import { AccessTokenService } from '../tokens/access-token.service';
-import { AuthCookies } from '../tokens/auth-cookies';
+import { AuthCookies, CookieConflictError } from '../tokens/auth-cookies';
 import type { AuthMethod, AuthenticatedUser } from '../tokens/authenticated-user';
 import { SessionService } from '../tokens/session.service';
 import { assertSameOriginForCookieAuth } from './csrf';
@@ -34,7 +34,8 @@ const publicRoutes = new WeakMap<object, WeakMap<object, boolean>>();
  * - Default-deny: anything not marked `@Public()` needs a verified token whose session is still
  *   live; a non-HTTP context (RPC, WebSocket) that is not public is refused.
  * - Ambiguous credentials are refused, never resolved first-wins: two `Authorization` headers,
- *   the access cookie sent twice, or a bearer token and an access cookie that differ.
+ *   the access cookie sent twice (`401 cookie_conflict`, every copy expired on the answer), or a
+ *   bearer token and an access cookie that differ.
  * - Cookie-authenticated unsafe requests must pass the origin check (`403 csrf_rejected`).
  * - Revocation: the token's `sid` is checked against the session store through a cache whose
  *   answers live at most `tokens.revocationCacheTtl` seconds.
@@ -70,7 +71,14 @@ export class JwtAuthGuard implements CanActivate {
     // with `globalGuard: false`; with the global guard on, one request meets the guard twice, and
     // the second pass has nothing left to check.
     if ((request as unknown as Record<symbol, unknown>)[AUTHENTICATED] === true) return true;
-    const user = this.authenticateNow(request);
+    let user: AuthenticatedUser | Promise<AuthenticatedUser>;
+    try {
+      user = this.authenticateNow(request);
+    } catch (error) {
+      // A planted access cookie: every copy is expired on this answer, whoever renders the error.
+      if (error instanceof CookieConflictError) this.cookies.expireEveryCopy(request, context.switchToHttp().getResponse(), error.cookieNames);
+      throw error;
+    }
     return user instanceof Promise ? user.then((u) => this.admit(request, u)) : this.admit(request, user);
   }
 
@@ -127,7 +135,7 @@ export class JwtAuthGuard implements CanActivate {
       bearer = match[1];
     }
     const cookie = this.cookies.read(request, 'access');
-    if (cookie.status === 'ambiguous') throw new AuthError('unauthorized');
+    if (cookie.status === 'ambiguous') throw this.cookies.conflict(request, undefined, ['access']);
     const cookieToken = cookie.status === 'present' ? cookie.value : undefined;
     if (bearer !== undefined && cookieToken !== undefined && bearer !== cookieToken) throw new AuthError('unauthorized');
     if (bearer !== undefined) return { token: bearer, method: 'bearer' };
