@@ -6,6 +6,7 @@ import { expectSignedIn } from '../sign-in/support/refusals';
 import { fakeProviderEnv, startSignInApp, useSignInApp, type SignInApp } from '../sign-in/support/sign-in-app';
 import { FakeGitHub, FakeGoogle } from '@nest-social-auth/testing';
 import { startOidcWorld, type OidcWorld } from '../oidc/support/oidc-fixture';
+import { cookieValue, signIn } from '../sessions/session-fixtures';
 
 /** The `Path` attribute of the cookie `name` set (not cleared) by `hop`. */
 function cookiePath(hop: Hop, name: string): string | undefined {
@@ -129,14 +130,20 @@ describe('exclude matched the way Nest matches it: by route path and method', ()
     }
   });
 
-  it('refuses to start when refresh and logout end up under different prefixes (no cookie path holds both)', async () => {
+  it('refresh and logout under different prefixes: the refresh cookie (Path=/) reaches both', async () => {
     const google = await FakeGoogle.start();
     const github = await FakeGitHub.start();
     try {
       const exclude = (a: INestApplication) => a.setGlobalPrefix('api', { exclude: [{ path: 'auth/refresh', method: RequestMethod.POST }] });
-      await expect(createTestApp(fakeProviderEnv(google, github), { beforeListen: exclude })).rejects.toThrow(
-        'The refresh and logout routes are served under different prefixes (/auth/refresh and /api/auth/logout), so no cookie path holds both without sending the refresh token to every route: exclude both of them from the global prefix, or neither.',
-      );
+      const t = await createTestApp(fakeProviderEnv(google, github), { beforeListen: exclude });
+      try {
+        const { tokens } = await signIn(t);
+        const refreshed = await t.http.post('/auth/refresh').set('Origin', t.url).set('Cookie', `${DEMO_COOKIES.refresh}=${tokens.refreshToken}`).expect(200);
+        const rotated = cookieValue(refreshed, DEMO_COOKIES.refresh)!;
+        await t.http.post('/api/auth/logout').set('Origin', t.url).set('Cookie', `${DEMO_COOKIES.refresh}=${rotated}`).expect(204);
+      } finally {
+        await t.close();
+      }
     } finally {
       await Promise.all([google.stop(), github.stop()]);
     }

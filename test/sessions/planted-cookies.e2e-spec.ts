@@ -114,7 +114,7 @@ describe('cookie tossing over http: a cookie sent twice is refused and every cop
       if (kind === 'transaction') {
         expect({ status: hop.status, location: hop.location }).toEqual({ status: 302, location: '/?error=cookie_conflict' });
       } else {
-        expect({ status: hop.status, error: hop.body.error }).toEqual({ status: 401, error: 'cookie_conflict' });
+        expect({ status: hop.status, error: (hop.body as { error?: string }).error }).toEqual({ status: 401, error: 'cookie_conflict' });
       }
       expect(authCookiesSet({ ...hop, headers: {}, text: '' })).toEqual([]);
       expect(await app().rows()).toEqual(before);
