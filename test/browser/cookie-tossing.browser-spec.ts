@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, Server } from 'node:https';
 import { request as httpRequest } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -223,11 +223,13 @@ describeBrowser('cookie tossing from a sibling subdomain over https (Chromium, t
 
   step("the victim opens the attacker's page: it plants every cookie it can and sends the victim to its callback; the browser refuses every __Host- one", async () => {
     const values = { tx: stolen.transaction!, rt: stolen.refresh!, at: stolen.access! };
+    // One copy per name, where it is sent first: the auth routes for the transaction, the refresh
+    // route (more specific than any path the app uses) for the refresh token, everywhere for the
+    // access token. Alone, or first, is what a first-wins reader would take.
+    const paths = { tx: '/auth', rt: '/auth/refresh', at: '/' };
     const cookies: string[] = [];
     for (const [suffix, value] of Object.entries(values)) {
-      for (const path of ['/', '/auth', '/auth/refresh', '/auth/google/callback']) {
-        for (const prefix of ['__Host-', '__Secure-', '']) cookies.push(`${prefix}sa_${suffix}=${value}; Domain=${PARENT}; Path=${path}; Secure; SameSite=Lax`);
-      }
+      for (const prefix of ['__Host-', '__Secure-', '']) cookies.push(`${prefix}sa_${suffix}=${value}; Domain=${PARENT}; Path=${paths[suffix as keyof typeof paths]}; Secure; SameSite=Lax`);
     }
     plant = { cookies, next: stolen.callbackUrl! };
     await victimPage.goto(`${evilUrl}/`);
@@ -246,9 +248,10 @@ describeBrowser('cookie tossing from a sibling subdomain over https (Chromium, t
   });
 
   step('the victim is still signed in as themselves, not as the attacker', async () => {
-    expect(new URL(victimPage.url()).searchParams.get('error')).toBe('invalid_state');
     const after = await me(victimPage);
     expect({ status: after.status, id: after.body?.id }).toEqual({ status: 200, id: victimId });
+    // The attacker's callback found no transaction the app could have set: refused, not signed in.
+    expect(new URL(victimPage.url()).searchParams.get('error')).toBe('invalid_state');
   });
 
   step('with the access token gone, the refresh keeps the victim themselves (the planted refresh tokens are never read)', async () => {
@@ -273,3 +276,125 @@ describeBrowser('cookie tossing from a sibling subdomain over https (Chromium, t
     for (const attributes of seen.values()) expect(attributes).toEqual({ domain: APP_HOST, path: '/', secure: true, httpOnly: true });
   });
 });
+
+/*
+ * Over plain http no cookie prefix exists, so a sibling can plant copies of every name. What the
+ * module guarantees there: a name sent twice is refused and *every* copy is expired, so the
+ * attacker's copy is never left behind to decide the next request. Chromium applies the module's
+ * expiries here, with the real Domain and Path matching.
+ */
+describeBrowser('cookie tossing over plain http: a planted duplicate is refused and every copy expired (Chromium)', () => {
+  let database: TestDatabase | undefined;
+  let demo: DemoProcess | undefined;
+  let browser: Browser | undefined;
+  let context: BrowserContext;
+  let page: Page;
+  let appUrl = '';
+  let evilUrl = '';
+
+  beforeAll(async () => {
+    const port = await freePort();
+    appUrl = `http://${APP_HOST}:${port}`;
+    evilUrl = `http://${EVIL_HOST}:${port}`;
+    const boot = async () => {
+      database = await createTestDatabase();
+      return startDemo({ databaseUrl: database.url, timeoutMs: 75_000, env: { PORT: String(port), APP_URL: appUrl } });
+    };
+    const [started, launched] = await Promise.allSettled([boot(), launchChromium([`--host-resolver-rules=MAP *.${PARENT} 127.0.0.1`])]);
+    if (started.status === 'fulfilled') demo = started.value;
+    if (launched.status === 'fulfilled') browser = launched.value;
+    const failures = [launched, started].filter((r) => r.status === 'rejected').map((r) => String((r.reason as Error)?.message ?? r.reason));
+    if (failures.length) throw new Error(failures.join('\n\n'));
+    context = await browser!.newContext({ locale: 'en-US' });
+    context.setDefaultTimeout(20_000);
+    page = await context.newPage();
+  }, 90_000);
+
+  afterAll(async () => {
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    if (demo) writeFileSync(join(ARTIFACTS_DIR, 'cookie-tossing-http-demo-output.log'), demo.output());
+    await browser?.close().catch(() => undefined);
+    await demo?.stop();
+    await database?.drop();
+  }, 20_000);
+
+  let failedStep: string | undefined;
+  function step(name: string, fn: () => Promise<void>): void {
+    it(name, async () => {
+      if (failedStep) throw new Error(`not run: the earlier step "${failedStep}" failed`);
+      try {
+        await fn();
+      } catch (error) {
+        failedStep = name;
+        throw error;
+      }
+    });
+  }
+
+  const call = (method: 'GET' | 'POST', path: string) =>
+    page.evaluate(`fetch(${JSON.stringify(path)}, { method: ${JSON.stringify(method)}, credentials: 'same-origin' }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => null) }))`) as Promise<{ status: number; body: { id?: string; error?: string } | null }>;
+  /** Every copy of cookie `name` the browser holds for the app, wherever it came from. */
+  const copies = async (name: string) => (await context.cookies([`${appUrl}/`, `${appUrl}/auth/refresh`, `${appUrl}/auth/github/callback`])).filter((c) => c.name === name).map((c) => `${c.domain}${c.path}`);
+  /** The attacker's page on the sibling host plants `cookie` (`document.cookie`, as any script there can). */
+  async function plant(cookie: string): Promise<void> {
+    const evil = await context.newPage();
+    await evil.goto(`${evilUrl}/health`);
+    await evil.evaluate(`document.cookie = ${JSON.stringify(cookie)}`);
+    await evil.close();
+  }
+  async function signInWithGitHub(): Promise<string> {
+    await page.goto(`${appUrl}/auth/github`);
+    await page.waitForURL((u) => u.origin !== appUrl);
+    await page.getByRole('button', { name: 'Allow', exact: true }).click();
+    await page.waitForURL((u) => u.origin === appUrl && u.pathname === '/');
+    return page.url();
+  }
+
+  let victimId = '';
+
+  step('the victim signs in (plain http, unprefixed cookies)', async () => {
+    await signInWithGitHub();
+    const me = await call('GET', '/auth/me');
+    expect(me.status).toBe(200);
+    victimId = me.body!.id!;
+    expect(await copies('sa_rt')).toHaveLength(1);
+  });
+
+  step('a planted refresh cookie with a more specific Path: the refresh is refused (cookie_conflict) and no copy survives', async () => {
+    await plant(`sa_rt=${'P'.repeat(43)}; Domain=${PARENT}; Path=/auth/refresh`);
+    const held = await copies('sa_rt');
+    expect({ count: held.length, planted: held.includes(`.${PARENT}/auth/refresh`) }).toEqual({ count: 2, planted: true });
+    const refreshed = await call('POST', '/auth/refresh');
+    expect({ status: refreshed.status, error: refreshed.body?.error }).toEqual({ status: 401, error: 'cookie_conflict' });
+    expect(await copies('sa_rt')).toEqual([]);
+  });
+
+  step('a planted access cookie with Domain=example.test: refused (cookie_conflict), and no copy survives', async () => {
+    await signInWithGitHub();
+    await plant(`sa_at=planted; Domain=${PARENT}; Path=/`);
+    const me = await call('GET', '/auth/me');
+    expect({ status: me.status, error: me.body?.error }).toEqual({ status: 401, error: 'cookie_conflict' });
+    expect(await copies('sa_at')).toEqual([]);
+  });
+
+  step('a planted transaction cookie on the callback path: that sign-in is refused, the next one works and is the victim', async () => {
+    await plant(`sa_tx=v1.planted; Domain=${PARENT}; Path=/auth/github/callback`);
+    const landed = new URL(await signInWithGitHub());
+    expect(landed.searchParams.get('error')).toBe('cookie_conflict');
+    expect(await copies('sa_tx')).toEqual([]);
+    await signInWithGitHub();
+    const me = await call('GET', '/auth/me');
+    expect({ status: me.status, id: me.body?.id }).toEqual({ status: 200, id: victimId });
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const srv = createNetServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => done(port));
+    });
+  });
+}
