@@ -42,8 +42,8 @@ export interface LoginCodeExchangeAnswer {
  * - A code minted for a browser sets the session cookies, so the request must come from an
  *   allowed origin (`403 csrf_rejected`, checked before the code is consumed), and must carry the
  *   login-binding cookie set when that browser started the flow (`400 invalid_login_code`
- *   otherwise; `401 cookie_conflict` when sent twice); the refresh token is never in the body. A code minted for a native app answers the refresh token in the body
- *   and sets no cookie.
+ *   otherwise; `401 cookie_conflict` when sent twice); the refresh token is never in the body.
+ *   A code minted for a native app answers the refresh token in the body and sets no cookie.
  * - Every answer carries `Cache-Control: no-store`.
  * @internal
  */
