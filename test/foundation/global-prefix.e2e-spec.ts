@@ -6,6 +6,7 @@ import { expectSignedIn } from '../sign-in/support/refusals';
 import { fakeProviderEnv, startSignInApp, useSignInApp, type SignInApp } from '../sign-in/support/sign-in-app';
 import { FakeGitHub, FakeGoogle } from '@nest-social-auth/testing';
 import { startOidcWorld, type OidcWorld } from '../oidc/support/oidc-fixture';
+import { cookieValue, signIn } from '../sessions/session-fixtures';
 
 /** The `Path` attribute of the cookie `name` set (not cleared) by `hop`. */
 function cookiePath(hop: Hop, name: string): string | undefined {
@@ -23,10 +24,11 @@ function clearedPaths(hop: Hop): Record<string, string> {
 /**
  * A full sign-in with `provider` through the fake, where the auth routes are served at `auth`
  * (`/api/auth`, `/auth`) and the callback at `callbackBase`: the redirect_uri sent to the provider
- * (authorize and token request) is the served callback, the cookies carry the served paths, and
- * refresh and logout work with those cookies.
+ * (authorize and token request) is the served callback, every cookie is `Path=/` (host-only, so
+ * that `__Host-` names are possible: threat model F2) wherever the routes are, and refresh and
+ * logout work with those cookies.
  */
-async function signInRefreshLogout(s: SignInApp, provider: 'google' | 'github', paths: { auth: string; callbackBase: string; transactionPath: string; refreshPath: string; me: string }) {
+async function signInRefreshLogout(s: SignInApp, provider: 'google' | 'github', paths: { auth: string; callbackBase: string; me: string }) {
   const expected = `${s.t.url}${paths.callbackBase}/${provider}/callback`;
   const fake = provider === 'google' ? s.google : s.github;
   fake.scenario.allowedRedirectUris = [expected];
@@ -37,11 +39,11 @@ async function signInRefreshLogout(s: SignInApp, provider: 'google' | 'github', 
   expect(fake.authorizations.map((a) => a.redirectUri)).toEqual([expected]);
   const tokenRequest = fake.requests.find((r) => r.method === 'POST')!;
   expect((tokenRequest.body as Record<string, string>).redirect_uri).toBe(expected);
-  expect(cookiePath(start, DEMO_COOKIES.transaction)).toBe(paths.transactionPath);
+  expect(cookiePath(start, DEMO_COOKIES.transaction)).toBe('/');
   expectSignedIn(callback, '/landing');
   expect(cookiePath(callback, DEMO_COOKIES.access)).toBe('/');
-  expect(cookiePath(callback, DEMO_COOKIES.refresh)).toBe(paths.refreshPath);
-  expect(clearedPaths(callback)).toEqual({ [DEMO_COOKIES.transaction]: paths.transactionPath });
+  expect(cookiePath(callback, DEMO_COOKIES.refresh)).toBe('/');
+  expect(clearedPaths(callback)).toEqual({ [DEMO_COOKIES.transaction]: '/' });
 
   const me = await browser.get(`${paths.auth}/me`);
   expect(me.status).toBe(200);
@@ -51,11 +53,11 @@ async function signInRefreshLogout(s: SignInApp, provider: 'google' | 'github', 
   // The browser sends the refresh cookie to the served refresh route (its Path holds it).
   const refreshed = await browser.send('POST', `${paths.auth}/refresh`, { Origin: s.t.url });
   expect(refreshed.status).toBe(200);
-  expect(cookiePath(refreshed, DEMO_COOKIES.refresh)).toBe(paths.refreshPath);
+  expect(cookiePath(refreshed, DEMO_COOKIES.refresh)).toBe('/');
 
   const logout = await browser.send('POST', `${paths.auth}/logout`, { Origin: s.t.url });
   expect(logout.status).toBe(204);
-  expect(clearedPaths(logout)).toEqual({ [DEMO_COOKIES.access]: '/', [DEMO_COOKIES.refresh]: paths.refreshPath });
+  expect(clearedPaths(logout)).toEqual({ [DEMO_COOKIES.access]: '/', [DEMO_COOKIES.refresh]: '/' });
   expect(browser.jar.names()).toEqual([]);
   expect((await browser.get(`${paths.auth}/me`)).status).toBe(401);
 }
@@ -72,8 +74,8 @@ describe("app.setGlobalPrefix('api'): the module's addresses follow its routes",
     await app().t.http.get('/auth/providers').expect(404);
   });
 
-  it.each(['google', 'github'] as const)('%s: sign-in with redirect_uri under /api, cookies at /api/auth, refresh and logout', async (provider) => {
-    await signInRefreshLogout(app(), provider, { auth: '/api/auth', callbackBase: '/api/auth', transactionPath: '/api/auth', refreshPath: '/api/auth', me: '/api/me' });
+  it.each(['google', 'github'] as const)('%s: sign-in with redirect_uri under /api, cookies at /, refresh and logout', async (provider) => {
+    await signInRefreshLogout(app(), provider, { auth: '/api/auth', callbackBase: '/api/auth', me: '/api/me' });
   });
 });
 
@@ -90,18 +92,18 @@ describe("app.setGlobalPrefix('api', { exclude }) with the auth routes excluded:
   });
 
   it.each(['google', 'github'] as const)('%s: sign-in, refresh and logout at /auth while the app is under /api', async (provider) => {
-    await signInRefreshLogout(app(), provider, { auth: '/auth', callbackBase: '/auth', transactionPath: '/auth', refreshPath: '/auth', me: '/api/me' });
+    await signInRefreshLogout(app(), provider, { auth: '/auth', callbackBase: '/auth', me: '/api/me' });
   });
 });
 
 describe('exclude matched the way Nest matches it: by route path and method', () => {
   // Only the callback route (any method) is excluded: the flow starts under /api and comes back
-  // unprefixed, so the transaction cookie must be scoped to where the callback is served.
+  // unprefixed; the transaction cookie (Path=/) reaches the callback wherever it is served.
   const app = useSignInApp({
     setup: { beforeListen: (a) => a.setGlobalPrefix('api', { exclude: [{ path: 'auth/:provider/callback', method: RequestMethod.ALL }] }) },
   });
 
-  it('github: starts at /api/auth/github, comes back to /auth/github/callback; the transaction cookie is scoped to /auth', async () => {
+  it('github: starts at /api/auth/github, comes back to /auth/github/callback; the transaction cookie (Path=/) follows', async () => {
     const s = app();
     const expected = `${s.t.url}/auth/github/callback`;
     s.github.scenario.allowedRedirectUris = [expected];
@@ -109,9 +111,9 @@ describe('exclude matched the way Nest matches it: by route path and method', ()
     const { start, callbackUrl, callback } = await browser.signIn('github');
     expect(new URL(start.location!).searchParams.get('redirect_uri')).toBe(expected);
     expect(callbackUrl.startsWith(`${expected}?`)).toBe(true);
-    expect(cookiePath(start, DEMO_COOKIES.transaction)).toBe('/auth');
+    expect(cookiePath(start, DEMO_COOKIES.transaction)).toBe('/');
     expectSignedIn(callback);
-    expect(cookiePath(callback, DEMO_COOKIES.refresh)).toBe('/api/auth');
+    expect(cookiePath(callback, DEMO_COOKIES.refresh)).toBe('/');
     expect((await browser.send('POST', '/api/auth/refresh', { Origin: s.t.url })).status).toBe(200);
   });
 
@@ -121,21 +123,27 @@ describe('exclude matched the way Nest matches it: by route path and method', ()
       const start = await s.browser({ prefix: '/auth' }).start('github');
       expect(start.status).toBe(302);
       expect(new URL(start.location!).searchParams.get('redirect_uri')).toBe(`${s.t.url}/api/auth/github/callback`);
-      expect(cookiePath(start, DEMO_COOKIES.transaction)).toBe('/api/auth');
+      expect(cookiePath(start, DEMO_COOKIES.transaction)).toBe('/');
       await s.t.http.get('/auth/github/callback').expect(404);
     } finally {
       await s.close();
     }
   });
 
-  it('refuses to start when refresh and logout end up under different prefixes (no cookie path holds both)', async () => {
+  it('refresh and logout under different prefixes: the refresh cookie (Path=/) reaches both', async () => {
     const google = await FakeGoogle.start();
     const github = await FakeGitHub.start();
     try {
       const exclude = (a: INestApplication) => a.setGlobalPrefix('api', { exclude: [{ path: 'auth/refresh', method: RequestMethod.POST }] });
-      await expect(createTestApp(fakeProviderEnv(google, github), { beforeListen: exclude })).rejects.toThrow(
-        'The refresh and logout routes are served under different prefixes (/auth/refresh and /api/auth/logout), so no cookie path holds both without sending the refresh token to every route: exclude both of them from the global prefix, or neither.',
-      );
+      const t = await createTestApp(fakeProviderEnv(google, github), { beforeListen: exclude });
+      try {
+        const { tokens } = await signIn(t);
+        const refreshed = await t.http.post('/auth/refresh').set('Origin', t.url).set('Cookie', `${DEMO_COOKIES.refresh}=${tokens.refreshToken}`).expect(200);
+        const rotated = cookieValue(refreshed, DEMO_COOKIES.refresh)!;
+        await t.http.post('/api/auth/logout').set('Origin', t.url).set('Cookie', `${DEMO_COOKIES.refresh}=${rotated}`).expect(204);
+      } finally {
+        await t.close();
+      }
     } finally {
       await Promise.all([google.stop(), github.stop()]);
     }
@@ -157,10 +165,10 @@ describe("a generic OpenID provider under app.setGlobalPrefix('api')", () => {
     const start = await browser.start('keycloak');
     expect(start.status).toBe(302);
     expect(new URL(start.location!).searchParams.get('redirect_uri')).toBe(`${w.t.url}/api/auth/keycloak/callback`);
-    expect(cookiePath(start, DEMO_COOKIES.transaction)).toBe('/api/auth');
+    expect(cookiePath(start, DEMO_COOKIES.transaction)).toBe('/');
     const callback = await browser.callback(await w.keycloak.authorize(start.location!));
     expect({ status: callback.status, location: callback.location }).toEqual({ status: 302, location: '/' });
-    expect(cookiePath(callback, DEMO_COOKIES.refresh)).toBe('/api/auth');
+    expect(cookiePath(callback, DEMO_COOKIES.refresh)).toBe('/');
     const me = await browser.get('/api/auth/me');
     expect(me.body).toMatchObject({ displayName: 'Prefixed', identities: [{ provider: 'keycloak' }] });
   });
@@ -176,12 +184,12 @@ describe("appUrl with a path (a proxy serves the app under /app) and a global pr
     await s?.close();
   });
 
-  it('login URLs, redirect_uri and cookie paths start with /app/api/auth (the proxy strips /app)', async () => {
+  it('login URLs and redirect_uri start with /app/api/auth (the proxy strips /app); cookies are at /', async () => {
     const providers = await s.t.http.get('/api/auth/providers').expect(200);
     expect(providers.body).toContainEqual({ id: 'github', name: 'GitHub', loginUrl: '/app/api/auth/github' });
     // No proxy in this test: the app is asked directly, as the proxy would after stripping /app.
     const start = await s.browser({ prefix: '/api/auth' }).start('github');
     expect(new URL(start.location!).searchParams.get('redirect_uri')).toBe(`http://127.0.0.1:${new URL(s.t.url).port}/app/api/auth/github/callback`);
-    expect(cookiePath(start, DEMO_COOKIES.transaction)).toBe('/app/api/auth');
+    expect(cookiePath(start, DEMO_COOKIES.transaction)).toBe('/');
   });
 });

@@ -17,7 +17,7 @@ function expectCleared(t: AppUnderTest, res: { headers: Record<string, unknown> 
   expect(access).toMatch(/Max-Age=0/);
   expect(access).toMatch(/Path=\/(;|$)/);
   expect(refresh).toMatch(/Max-Age=0/);
-  expect(refresh).toMatch(/Path=\/auth(;|$)/);
+  expect(refresh).toMatch(/Path=\/(;|$)/);
 }
 
 describe('logout, sessions and cookies on the demo app (threat model E5, E6, F1â€“F4)', () => {
@@ -174,7 +174,7 @@ describe('logout, sessions and cookies on the demo app (threat model E5, E6, F1â
         [victim.tokens.refreshToken, victim.tokens.refreshToken],
       ]) {
         const res = await t.http.post('/auth/refresh').set('Origin', t.url).set('Cookie', order.map((v) => refreshCookie(t, v)).join('; ')).expect(401);
-        expect(res.body.error).toBe('refresh_token_invalid');
+        expect(res.body.error).toBe('cookie_conflict');
       }
       await t.http.post('/auth/refresh').send({ refreshToken: victim.tokens.refreshToken }).expect(200);
       await t.http.post('/auth/refresh').send({ refreshToken: attacker.tokens.refreshToken }).expect(200);
@@ -200,7 +200,7 @@ describe('logout, sessions and cookies on the demo app (threat model E5, E6, F1â
       const { tokens } = await signIn(t);
       const res = await t.http.post('/auth/refresh').set('Origin', t.url).set('Cookie', refreshCookie(t, tokens.refreshToken)).expect(200);
       const [access, refresh] = [cookieNames(t).access, cookieNames(t).refresh].map((n) => setCookies(res).find((l) => l.startsWith(`${n}=`))!);
-      expect(cookieNames(t)).toEqual({ access: 'sa_at', refresh: 'sa_rt', transaction: 'sa_tx' });
+      expect(cookieNames(t)).toEqual({ access: 'sa_at', refresh: 'sa_rt', transaction: 'sa_tx', loginBinding: 'sa_lb' });
       for (const line of [access, refresh]) {
         expect(line).toMatch(/; HttpOnly/);
         expect(line).toMatch(/; SameSite=Lax/);
@@ -210,12 +210,12 @@ describe('logout, sessions and cookies on the demo app (threat model E5, E6, F1â
       }
       expect(access).toMatch(/; Path=\/;/);
       expect(access).toMatch(/Max-Age=600/);
-      expect(refresh).toMatch(/; Path=\/auth;/);
+      expect(refresh).toMatch(/; Path=\/;/);
     });
   });
 });
 
-describe('F1/F2 with secure cookies: __Host- and __Secure- names', () => {
+describe('F1/F2 with secure cookies: __Host- names', () => {
   let s: SessionsApp;
 
   beforeAll(async () => {
@@ -226,26 +226,27 @@ describe('F1/F2 with secure cookies: __Host- and __Secure- names', () => {
     await s?.close();
   });
 
-  it('the access cookie is __Host- (Path=/, Secure, no Domain), the refresh cookie __Secure- scoped to /auth', async () => {
+  it('the access and refresh cookies are __Host- (Path=/, Secure, no Domain): no sibling subdomain can set them', async () => {
     const { tokens } = await signIn(s);
     const res = await s.http.post('/auth/refresh').set('Origin', s.url).set('Cookie', refreshCookie(s, tokens.refreshToken)).expect(200);
     const access = setCookies(res).find((l) => l.startsWith('__Host-sa_at='))!;
-    const refresh = setCookies(res).find((l) => l.startsWith('__Secure-sa_rt='))!;
+    const refresh = setCookies(res).find((l) => l.startsWith('__Host-sa_rt='))!;
     expect(access).toMatch(/; Path=\/;.*; HttpOnly; Secure; SameSite=Lax$/);
-    expect(refresh).toMatch(/; Path=\/auth;.*; HttpOnly; Secure; SameSite=Lax$/);
+    expect(refresh).toMatch(/; Path=\/;.*; HttpOnly; Secure; SameSite=Lax$/);
     expect(`${access}${refresh}`).not.toMatch(/Domain=/i);
   });
 
-  it('an unprefixed twin (planted by a sibling subdomain) is never read', async () => {
+  it('an unprefixed or __Secure- twin (planted by a sibling subdomain) is never read', async () => {
     const { tokens } = await signIn(s);
     await s.http.get('/probe').set('Cookie', `sa_at=${tokens.accessToken}`).expect(401);
     await s.http.post('/auth/refresh').set('Origin', s.url).set('Cookie', `sa_rt=${tokens.refreshToken}`).expect(401);
+    await s.http.post('/auth/refresh').set('Origin', s.url).set('Cookie', `__Secure-sa_rt=${tokens.refreshToken}`).expect(401);
     const both = await s.http.get('/probe').set('Cookie', `sa_at=planted; __Host-sa_at=${tokens.accessToken}`).expect(200);
     expect(both.body.id).toBeDefined();
   });
 });
 
-describe('a custom routePrefix moves the routes and the refresh cookie path together', () => {
+describe('a custom routePrefix moves the routes; the refresh cookie stays at Path=/', () => {
   let s: SessionsApp;
 
   beforeAll(async () => {
@@ -256,10 +257,10 @@ describe('a custom routePrefix moves the routes and the refresh cookie path toge
     await s?.close();
   });
 
-  it('serves /account/auth/refresh with the refresh cookie scoped to /account/auth', async () => {
+  it('serves /account/auth/refresh, the refresh cookie at Path=/', async () => {
     const { tokens } = await signIn(s);
     const res = await s.http.post('/account/auth/refresh').set('Origin', s.url).set('Cookie', refreshCookie(s, tokens.refreshToken)).expect(200);
-    expect(setCookies(res).find((l) => l.startsWith('sa_rt='))).toMatch(/; Path=\/account\/auth;/);
+    expect(setCookies(res).find((l) => l.startsWith('sa_rt='))).toMatch(/; Path=\/;/);
     await s.http.post('/auth/refresh').set('Origin', s.url).expect(404);
   });
 });

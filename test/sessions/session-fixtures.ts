@@ -32,7 +32,7 @@ export async function createUser(t: AppUnderTest, options: { disabled?: boolean 
 }
 
 /** The cookie names of the app under test. */
-export function cookieNames(t: AppUnderTest): { access: string; refresh: string } {
+export function cookieNames(t: AppUnderTest): { access: string; refresh: string; transaction: string; loginBinding: string } {
   return t.app.get(AuthCookies).names;
 }
 

@@ -78,14 +78,14 @@ describe('sign-in callback attacks (threat model A1–A8)', () => {
       const before = await app().rows();
 
       const replay = app().browser();
-      replay.jar.set(DEMO_COOKIES.transaction, txCookie, '/auth');
+      replay.jar.set(DEMO_COOKIES.transaction, txCookie);
       expectRefused(await replay.callback(callbackUrl), 'invalid_state');
 
       const second = await startSecondInstance(app().t.app);
       logs.verboseNestLogger();
       try {
         const other = new OAuthDriver(second.url);
-        other.jar.set(DEMO_COOKIES.transaction, txCookie, '/auth');
+        other.jar.set(DEMO_COOKIES.transaction, txCookie);
         const url = new URL(callbackUrl);
         expectRefused(await other.get(`${second.url}${url.pathname}${url.search}`), 'invalid_state');
       } finally {
@@ -143,7 +143,7 @@ describe('sign-in callback attacks (threat model A1–A8)', () => {
       const { browser, callbackUrl, txCookie } = await pendingCallback(provider);
       const raw = Buffer.from(txCookie.slice(3), 'base64url');
       raw[Math.floor(raw.length / 2)] ^= 0x01;
-      browser.jar.set(DEMO_COOKIES.transaction, `v1.${raw.toString('base64url')}`, '/auth');
+      browser.jar.set(DEMO_COOKIES.transaction, `v1.${raw.toString('base64url')}`);
       const before = await app().rows();
       expectRefused(await browser.callback(callbackUrl), 'invalid_state');
       expect(tokenCalls(provider)).toBe(0);
@@ -153,7 +153,7 @@ describe('sign-in callback attacks (threat model A1–A8)', () => {
     it('A4: a transaction cookie sent twice (cookie tossing) is refused', async () => {
       const { browser, callbackUrl, txCookie } = await pendingCallback(provider);
       const hop = await browser.callback(callbackUrl, { Cookie: `${DEMO_COOKIES.transaction}=${txCookie}; ${DEMO_COOKIES.transaction}=${txCookie}` });
-      expectRefused(hop, 'invalid_state');
+      expectRefused(hop, 'cookie_conflict');
       expect(tokenCalls(provider)).toBe(0);
     });
 
@@ -169,7 +169,7 @@ describe('sign-in callback attacks (threat model A1–A8)', () => {
       // Consumed: the same transaction cannot be used again, even with a fresh code.
       fakeOf(provider).scenario.authorizeError = undefined;
       const retry = app().browser();
-      retry.jar.set(DEMO_COOKIES.transaction, txCookie, '/auth');
+      retry.jar.set(DEMO_COOKIES.transaction, txCookie);
       expectRefused(await retry.callback(withQuery(callbackUrl, (q) => {
         q.delete('error');
         q.delete('error_description');

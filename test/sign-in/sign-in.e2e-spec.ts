@@ -54,12 +54,13 @@ describe('sign-in: Google and GitHub end to end', () => {
       expect((a.body as { sessionId: string }).sessionId).not.toBe((b.body as { sessionId: string }).sessionId);
     });
 
-    it('sets the cookies with the documented attributes (transaction cookie HttpOnly, Lax, Path=/auth, 10 minutes)', async () => {
+    it('sets the cookies with the documented attributes (transaction cookie HttpOnly, Lax, host-only, Path=/, 10 minutes)', async () => {
       const browser = app().browser();
       const start = await browser.start(provider);
       const tx = start.setCookies.find((c) => c.startsWith(`${DEMO_COOKIES.transaction}=`))!;
       expect(tx).toMatch(/; Max-Age=600;/);
-      expect(tx).toMatch(/; Path=\/auth;/);
+      expect(tx).toMatch(/; Path=\/;/);
+      expect(tx).not.toMatch(/Domain=/i);
       expect(tx).toMatch(/; HttpOnly/);
       expect(tx).toMatch(/; SameSite=Lax/);
       expect(Buffer.byteLength(tx)).toBeLessThan(4096);

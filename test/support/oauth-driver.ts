@@ -86,7 +86,7 @@ export class CookieJar {
 }
 
 /** Cookie names of the demo app (unprefixed: tests run the app on plain http). */
-export const DEMO_COOKIES = { access: 'sa_at', refresh: 'sa_rt', transaction: 'sa_tx' } as const;
+export const DEMO_COOKIES = { access: 'sa_at', refresh: 'sa_rt', transaction: 'sa_tx', loginBinding: 'sa_lb' } as const;
 
 /** Result of a full sign-in driven by {@link OAuthDriver.signIn}. */
 export interface SignInResult {

@@ -288,14 +288,14 @@ export class TokenOptions {
 /** Auth cookies. @publicApi */
 export class CookieOptions {
   /**
-   * Set the `Secure` attribute (and use `__Host-`/`__Secure-` cookie names).
+   * Set the `Secure` attribute (and use `__Host-` cookie names, which no sibling subdomain can set).
    * @default true when appUrl is https
    */
   @IsOptional() @IsBoolean()
   secure?: boolean;
 
   /**
-   * Prefix of the cookie names before the `__Host-`/`__Secure-` prefix is added.
+   * Prefix of the cookie names before the `__Host-` prefix is added.
    * @default 'sa'
    */
   @IsOptional() @IsString() @Matches(/^[a-z][a-z0-9_-]{0,15}$/i)

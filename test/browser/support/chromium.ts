@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BrowserContext, chromium } from 'playwright-core';
+import { Browser, BrowserContext, chromium } from 'playwright-core';
 
 /** Debian's Chromium; the suite never downloads a browser of its own. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -75,4 +75,15 @@ export async function launchFreshChromium(): Promise<FreshBrowser> {
     rmSync(profile, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * A non-persistent Chromium (each `newContext()` is a separate, empty profile: two people on two
+ * machines), with `extraArgs` after the suite's own flags.
+ */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Chromium is required on CI but ${CHROMIUM_PATH} is missing: apt-get install -y chromium (see .ci/run)`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs], timeout: 30_000 });
 }

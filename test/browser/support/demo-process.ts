@@ -46,7 +46,8 @@ export interface StartDemoOptions {
  * `/health` answers 200. Nothing is printed: the output is kept for error messages.
  */
 export async function startDemo({ databaseUrl, env = {}, timeoutMs = 30_000 }: StartDemoOptions = {}): Promise<DemoProcess> {
-  const port = await freePort();
+  // A caller that must know the port before the demo starts (its APP_URL names it) passes PORT.
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'social-auth-browser-'));
   const url = `http://localhost:${port}`;
   const demoEnv: Record<string, string> = Object.fromEntries(DEMO_VARIABLES.map((name) => [name, '']));

@@ -3,7 +3,6 @@ import type { RouteInfo } from '@nestjs/common/interfaces';
 import { METHOD_METADATA, MODULE_PATH, PATH_METADATA } from '@nestjs/common/constants';
 import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
 import { mapToExcludeRoute } from '@nestjs/core/middleware/utils';
-import { AuthSetupError } from '../errors/auth.error';
 import { AUTH_ROUTES, AuthPaths } from './auth-paths';
 import { OAuthController } from './oauth.controller';
 import { SessionController } from './session.controller';
@@ -21,24 +20,22 @@ function paths(config?: ApplicationConfig, options: { appUrl?: string; routePref
 }
 
 function describePaths(p: AuthPaths) {
-  return { callback: p.callbackUrl('github'), login: p.loginPath('google'), refresh: p.refreshCookiePath, transaction: p.transactionCookiePath };
+  return { callback: p.callbackUrl('github'), login: p.loginPath('google') };
 }
 
 describe('AuthPaths: where the module routes are served, as Nest decides it', () => {
   afterEach(() => jest.restoreAllMocks());
 
   it('without an app or a prefix: the paths under routePrefix, as before', () => {
-    expect(describePaths(paths())).toEqual({ callback: 'https://app.example.com/auth/github/callback', login: '/auth/google', refresh: '/auth', transaction: '/auth' });
+    expect(describePaths(paths())).toEqual({ callback: 'https://app.example.com/auth/github/callback', login: '/auth/google' });
     expect(describePaths(paths(new ApplicationConfig(), { routePrefix: 'account/auth' }))).toEqual({
       callback: 'https://app.example.com/account/auth/github/callback',
       login: '/account/auth/google',
-      refresh: '/account/auth',
-      transaction: '/account/auth',
     });
   });
 
   it.each(['api', '/api', 'api/', '/api/'])('global prefix %j', (prefix) => {
-    expect(describePaths(paths(prefixed(prefix)))).toEqual({ callback: 'https://app.example.com/api/auth/github/callback', login: '/api/auth/google', refresh: '/api/auth', transaction: '/api/auth' });
+    expect(describePaths(paths(prefixed(prefix)))).toEqual({ callback: 'https://app.example.com/api/auth/github/callback', login: '/api/auth/google' });
   });
 
   it.each<[string, Array<string | RouteInfo>]>([
@@ -49,32 +46,30 @@ describe('AuthPaths: where the module routes are served, as Nest decides it', ()
   ])('exclude %s: the auth routes stay unprefixed', (_name, exclude) => {
     // Nest warns about the legacy form it converts; that warning is not this test's subject.
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    expect(describePaths(paths(prefixed('api', exclude)))).toEqual({ callback: 'https://app.example.com/auth/github/callback', login: '/auth/google', refresh: '/auth', transaction: '/auth' });
+    expect(describePaths(paths(prefixed('api', exclude)))).toEqual({ callback: 'https://app.example.com/auth/github/callback', login: '/auth/google' });
   });
 
   it('exclude matches route paths and methods, not request URLs: a provider-specific path or another method does not move the routes', () => {
     const config = prefixed('api', ['auth/github/callback', { path: 'auth/*path', method: RequestMethod.GET }]);
     // The callback is one route for every method (`:provider/callback`, ALL); the start route is a GET.
-    expect(describePaths(paths(config))).toEqual({ callback: 'https://app.example.com/api/auth/github/callback', login: '/auth/google', refresh: '/api/auth', transaction: '/api/auth' });
+    expect(describePaths(paths(config))).toEqual({ callback: 'https://app.example.com/api/auth/github/callback', login: '/auth/google' });
   });
 
-  it('exclude of the callback route alone: the transaction cookie goes where the callback is served', () => {
+  it('exclude of the callback route alone: the callback URL follows it', () => {
     const config = prefixed('api', [{ path: 'auth/:provider/callback', method: RequestMethod.ALL }]);
-    expect(describePaths(paths(config))).toEqual({ callback: 'https://app.example.com/auth/github/callback', login: '/api/auth/google', refresh: '/api/auth', transaction: '/auth' });
+    expect(describePaths(paths(config))).toEqual({ callback: 'https://app.example.com/auth/github/callback', login: '/api/auth/google' });
   });
 
-  it('refresh and logout under different prefixes: AuthSetupError naming both paths', () => {
+  it('refresh and logout under different prefixes start fine: every cookie is at Path=/, so no cookie path has to hold both', () => {
     const p = paths(prefixed('api', [{ path: 'auth/logout', method: RequestMethod.POST }]));
-    expect(() => p.refreshCookiePath).toThrow(AuthSetupError);
-    expect(() => p.onModuleInit()).toThrow('The refresh and logout routes are served under different prefixes (/api/auth/refresh and /auth/logout)');
+    expect(() => p.onModuleInit()).not.toThrow();
+    expect(describePaths(p)).toEqual({ callback: 'https://app.example.com/api/auth/github/callback', login: '/api/auth/google' });
   });
 
   it("appUrl's path (a proxy's mount point) comes first; the callback keeps appUrl as written", () => {
     expect(describePaths(paths(prefixed('api'), { appUrl: 'https://x.example/app' }))).toEqual({
       callback: 'https://x.example/app/api/auth/github/callback',
       login: '/app/api/auth/google',
-      refresh: '/app/api/auth',
-      transaction: '/app/api/auth',
     });
     expect(paths(undefined, { appUrl: 'http://127.0.0.1:3000/a/b' }).callbackUrl('google')).toBe('http://127.0.0.1:3000/a/b/auth/google/callback');
   });
@@ -82,7 +77,7 @@ describe('AuthPaths: where the module routes are served, as Nest decides it', ()
   it('URI versioning with a default version: the version segment is part of every path', () => {
     const config = prefixed('api');
     config.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
-    expect(describePaths(paths(config))).toEqual({ callback: 'https://app.example.com/api/v1/auth/github/callback', login: '/api/v1/auth/google', refresh: '/api/v1/auth', transaction: '/api/v1/auth' });
+    expect(describePaths(paths(config))).toEqual({ callback: 'https://app.example.com/api/v1/auth/github/callback', login: '/api/v1/auth/google' });
   });
 
   it('a RouterModule path of the module is part of every path', () => {
@@ -91,18 +86,18 @@ describe('AuthPaths: where the module routes are served, as Nest decides it', ()
     const p = new AuthPaths({ appUrl: 'https://app.example.com', routePrefix: 'auth' }, prefixed('api'), modules);
     modules.set('auth', { metatype: HostAuthModule, providers: new Map([[AuthPaths, { instance: p }]]) } as never);
     Reflect.defineMetadata(MODULE_PATH + modules.applicationId, '/identity', HostAuthModule);
-    expect(describePaths(p)).toEqual({ callback: 'https://app.example.com/api/identity/auth/github/callback', login: '/api/identity/auth/google', refresh: '/api/identity/auth', transaction: '/api/identity/auth' });
+    expect(describePaths(p)).toEqual({ callback: 'https://app.example.com/api/identity/auth/github/callback', login: '/api/identity/auth/google' });
   });
 
   it('answers are fixed at onModuleInit (routes are registered by then); before it they follow the config', () => {
     const config = new ApplicationConfig();
     const p = paths(config);
-    expect(p.refreshCookiePath).toBe('/auth');
+    expect(p.loginPath('google')).toBe('/auth/google');
     config.setGlobalPrefix('api');
-    expect(p.refreshCookiePath).toBe('/api/auth');
+    expect(p.loginPath('google')).toBe('/api/auth/google');
     p.onModuleInit();
     config.setGlobalPrefix('later');
-    expect(describePaths(p)).toEqual({ callback: 'https://app.example.com/api/auth/github/callback', login: '/api/auth/google', refresh: '/api/auth', transaction: '/api/auth' });
+    expect(describePaths(p)).toEqual({ callback: 'https://app.example.com/api/auth/github/callback', login: '/api/auth/google' });
   });
 
   it('the controllers map exactly the AUTH_ROUTES entries', () => {

@@ -6,7 +6,6 @@ import type { RoutePathMetadata } from '@nestjs/core/router/interfaces/route-pat
 import { RoutePathFactory } from '@nestjs/core/router/route-path-factory';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
-import { AuthSetupError } from '../errors/auth.error';
 
 /** Path and method of one route, as `@RequestMapping` takes them. @internal */
 export interface AuthRouteMapping {
@@ -16,7 +15,7 @@ export interface AuthRouteMapping {
 
 /**
  * The module's routes (under `routePrefix`) whose public address other parts embed: callback
- * URLs, login URLs, cookie paths. The controllers map these exact entries
+ * URLs and login URLs. The controllers map these exact entries
  * (`@RequestMapping(AUTH_ROUTES.callback)`), so the served routes and the addresses built from
  * them come from one table.
  * @internal
@@ -40,8 +39,6 @@ interface ServedPaths {
   start: string;
   /** Path template of the callback route on the app's server, without `appUrl`'s path (`/api/auth/:provider/callback`). */
   callback: string;
-  refreshCookie: string;
-  transactionCookie: string;
   /** Path of the machine token endpoint on the app's server (`/api/auth/oauth/token`). */
   machineToken: string;
 }
@@ -50,7 +47,8 @@ const PROVIDER_PARAM = /\/:provider(?=\/|$)/;
 
 /**
  * Where the module's routes are actually served, and the addresses built from that: provider
- * callback URLs, login URLs and cookie paths.
+ * callback URLs and login URLs. (Cookies are all at `Path=/`, wherever the routes are: see
+ * `authCookieNames`.)
  *
  * Nest decides a route's path when it registers it: `routePrefix`, then the app's global prefix
  * (`app.setGlobalPrefix('api', { exclude })`, called after the providers exist), a `RouterModule`
@@ -62,9 +60,6 @@ const PROVIDER_PARAM = /\/:provider(?=\/|$)/;
  * - Read once routes are registered (`onModuleInit` follows `registerRouter` in `app.init()`), so
  *   a prefix set after `NestFactory.create` counts, and the answers never change afterwards.
  *   Before that (used outside an initialised app) each answer reflects the app's current settings.
- * - The refresh cookie's path is the deepest path holding both routes that read it (refresh and
- *   logout); if that is `/` (one of them excluded from the global prefix, not the other), the app
- *   refuses to start rather than send the refresh token to every route.
  * - Built from `appUrl` and the app's settings only, never from a request (threat model G3).
  * @internal
  */
@@ -102,16 +97,6 @@ export class AuthPaths implements OnModuleInit {
     return withProvider(this.paths.start, provider);
   }
 
-  /** `Path` of the refresh cookie: the deepest path above the refresh and logout routes (`/api/auth`). */
-  get refreshCookiePath(): string {
-    return this.paths.refreshCookie;
-  }
-
-  /** `Path` of the transaction cookie: the fixed part of the callback route's path (`/api/auth`). */
-  get transactionCookiePath(): string {
-    return this.paths.transactionCookie;
-  }
-
   private get paths(): ServedPaths {
     return this.served ?? this.resolve();
   }
@@ -132,22 +117,7 @@ export class AuthPaths implements OnModuleInit {
     };
     // Several URI versions serve the same handler at several paths; any of them reaches it.
     const served = (route: AuthRouteMapping) => factory.create({ ...base, methodPath: route.path }, route.method)[0];
-    const refresh = served(AUTH_ROUTES.refresh);
-    const logout = served(AUTH_ROUTES.logout);
-    const common = commonPath(refresh, logout);
-    if (common === '/') {
-      throw new AuthSetupError(
-        `The refresh and logout routes are served under different prefixes (${refresh} and ${logout}), so no cookie path holds both without sending the refresh token to every route: exclude both of them from the global prefix, or neither.`,
-      );
-    }
-    const callback = served(AUTH_ROUTES.callback);
-    return {
-      start: `${this.appPath}${served(AUTH_ROUTES.start)}`,
-      callback,
-      refreshCookie: `${this.appPath}${common}`,
-      transactionCookie: `${this.appPath}${fixedPart(callback)}`,
-      machineToken: served(AUTH_ROUTES.machineToken),
-    };
+    return { start: `${this.appPath}${served(AUTH_ROUTES.start)}`, callback: served(AUTH_ROUTES.callback), machineToken: served(AUTH_ROUTES.machineToken) };
   }
 
   /** The `RouterModule` path of the module holding this instance, read like Nest's RoutesResolver does. */
@@ -164,20 +134,4 @@ export class AuthPaths implements OnModuleInit {
 
 function withProvider(template: string, provider: string): string {
   return template.replace(PROVIDER_PARAM, `/${encodeURIComponent(provider)}`);
-}
-
-/** The segments of `path` before the first one holding a parameter or wildcard (`/api/auth/:provider/callback` → `/api/auth`). */
-function fixedPart(path: string): string {
-  const segments = path.split('/');
-  const end = segments.findIndex((s) => /[:*{]/.test(s));
-  return segments.slice(0, end < 0 ? undefined : end).join('/') || '/';
-}
-
-/** The deepest path that both `a` and `b` are at or below, segment by segment (`/` at least). */
-function commonPath(a: string, b: string): string {
-  const x = fixedPart(a).split('/');
-  const y = fixedPart(b).split('/');
-  let n = 0;
-  while (n < x.length && n < y.length && x[n] === y[n]) n += 1;
-  return x.slice(0, n).join('/') || '/';
 }

@@ -37,7 +37,10 @@ import { checkCallbackQuery, issuerMatches } from './oauth-callback.checks';
  *   RFC 9207 `iss` → `state` (timing-safe) → single-use consume → only then the code exchange.
  *   Nothing reaches a provider, and no row but the single-use marker is written, before the
  *   transaction has been verified and consumed; a provider `error=` consumes it too.
- * - The transaction cookie is cleared on every callback answer, success or failure.
+ * - The transaction cookie is cleared on every callback answer, success or failure; sent more than
+ *   once, the callback refuses it (`cookie_conflict`) and expires every copy (threat model F2).
+ * - `client=native` hand-offs need a `returnTo` listed in `handoff.redirectUris`; `client=browser`
+ *   ones set the login-binding cookie at the start, which `POST /<prefix>/token` checks.
  * - A failure answers `302 <errorRedirect>?error=<code>` with a fixed code; no auth cookie is set
  *   and no user, identity or session is written (sessions open only after linking succeeded).
  * - Success lands on the transaction's `returnTo`, never on anything from the callback query,
@@ -82,11 +85,17 @@ export class OAuthFlowService {
     if (!handoff.ok || (handoff.handoff && intent.kind !== 'login')) throw new AuthError('invalid_request', { message: 'Invalid code_challenge, code_challenge_method or client.' });
     // A hand-off may also land on one of `handoff.redirectUris` (exact match: native apps' custom schemes).
     const requested = query.returnTo;
-    const returnTo = handoff.handoff && typeof requested === 'string' && this.options.handoff.redirectUris.includes(requested) ? requested : resolveReturnTo(requested, this.options);
+    const registered = typeof requested === 'string' && this.options.handoff.redirectUris.includes(requested);
+    // A native code goes only to a registered redirect URI: landing on a web page would leave it in
+    // history, logs and analytics for whoever started the flow (and so holds the verifier) to redeem.
+    if (handoff.handoff?.client === 'native' && !registered) throw new AuthError('invalid_request', { message: 'client=native needs a returnTo listed in handoff.redirectUris.' });
+    const returnTo = handoff.handoff && registered ? requested : resolveReturnTo(requested, this.options);
     try {
       if (intent.kind === 'link') await this.assertRecentSignIn(intent);
       const facts = await provider.prepareAuthorization();
-      const seed: TransactionSeed = { provider: provider.id, intent, returnTo, ...(handoff.handoff ? { handoff: handoff.handoff } : {}), ...facts };
+      // A browser code is bound to this browser: the binding's hash rides in the transaction, then the code.
+      const binding = handoff.handoff?.client === 'browser' ? this.handoff.newBrowserBinding() : undefined;
+      const seed: TransactionSeed = { provider: provider.id, intent, returnTo, ...(handoff.handoff ? { handoff: { ...handoff.handoff, ...(binding ? { binding: binding.hash } : {}) } } : {}), ...facts };
       // passport-oauth2 treats any request carrying `code` or `error` as a callback; a start route
       // never is one, so the strategy sees a request without query (returnTo is read above).
       const startRequest: StrategyRequest = { query: {} };
@@ -94,7 +103,10 @@ export class OAuthFlowService {
       if (outcome.kind !== 'redirect') throw outcome.kind === 'error' ? outcome.error : new AuthError('internal_error');
       const created = createdTransaction(startRequest);
       if (!created) throw new AuthError('internal_error', { cause: new Error('strategy redirected without a transaction') });
+      // A planted transaction cookie left next to the new one would break (or decide) its callback.
+      this.transactions.expireConflict(req, res);
       this.transactions.setCookie(res, created);
+      if (binding) this.handoff.setBrowserBinding(res, binding.value);
       this.http.redirect(res, outcome.url);
     } catch (error) {
       // No transaction was handed out (or it is useless without the redirect): drop the cookie.
@@ -154,6 +166,7 @@ export class OAuthFlowService {
       }
       this.http.redirect(res, transaction.returnTo);
     } catch (error) {
+      this.transactions.expireConflict(req, res);
       const code = this.failRedirect(res, providerId, 'callback', error);
       await this.events.signInFailed(providerId, code, { ...context, userId });
     }

@@ -55,6 +55,9 @@ const BODY = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, e
  *   is exempt, but it must be JSON (a cross-site form cannot send it), and its answer sets no
  *   cookies, so it can never plant a session in a browser (login CSRF).
  * - A refresh that fails clears the session cookies, so a planted or dead cookie is not kept.
+ * - A refresh or logout whose access or refresh cookie came more than once answers
+ *   `401 cookie_conflict` before anything is read or written, and expires every copy of it
+ *   (threat model F2).
  * - There is no GET logout.
  * @publicApi
  */
@@ -83,6 +86,11 @@ export class SessionController {
     }
     assertSameOriginForCookieAuth(req, this.options, this.http);
     const cookie = this.cookies.read(req, 'refresh');
+    if (cookie.status === 'ambiguous') {
+      // Neither copy is used, and none is left behind: the next refresh is not decided by a planted one.
+      this.cookies.write(res, 'access', '', 0);
+      throw this.cookies.conflict(req, res, ['refresh']);
+    }
     try {
       if (cookie.status !== 'present') throw new AuthError('refresh_token_invalid');
       const tokens = await this.sessions.refresh(cookie.value, this.contextOf(req));
@@ -108,6 +116,13 @@ export class SessionController {
     if (fromBody !== undefined) {
       sessionId = (await this.sessions.findByRefreshToken(fromBody))?.sessionId;
     } else {
+      const ambiguous = (['access', 'refresh'] as const).filter((kind) => this.cookies.read(req, kind).status === 'ambiguous');
+      if (ambiguous.length > 0) {
+        assertSameOriginForCookieAuth(req, this.options, this.http);
+        // Which session a planted copy names is unknown: none is revoked, every copy is expired.
+        for (const kind of ['access', 'refresh'] as const) if (!ambiguous.includes(kind)) this.cookies.write(res, kind, '', 0);
+        throw this.cookies.conflict(req, res, ambiguous);
+      }
       const user = await this.guard.authenticate(req).catch(() => undefined);
       const refresh = user ? undefined : this.cookies.readRefresh(req);
       if (user?.authMethod === 'cookie' || refresh !== undefined) assertSameOriginForCookieAuth(req, this.options, this.http);

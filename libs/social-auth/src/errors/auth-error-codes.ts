@@ -27,6 +27,7 @@ export const AUTH_ERROR_CODES = {
   token_expired: { status: 401, message: 'The access token has expired.' },
   refresh_token_invalid: { status: 401, message: 'The refresh token is invalid or expired.' },
   refresh_token_reused: { status: 401, message: 'The refresh token was already used; every session of this sign-in is revoked.' },
+  cookie_conflict: { status: 401, message: 'A sign-in cookie was sent more than once (one copy was not set by this site); every copy was cleared. Please sign in again.' },
   csrf_rejected: { status: 403, message: 'The request did not come from an allowed origin.' },
   last_login_method: { status: 409, message: 'This is the last way to sign in to the account; connect another provider first.' },
   rate_limited: { status: 429, message: 'Too many requests. Please wait and try again.' },

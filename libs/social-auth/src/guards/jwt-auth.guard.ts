@@ -12,7 +12,7 @@ import { REQUEST_CLIENT_KEY, SCOPES_KEY } from '../machine-clients/scopes.decora
 import type { AuthHttp, AuthRequest, AuthResponse } from '../platform/auth-http';
 import { AuthHttpPlatform, authHttpOf } from '../platform/auth-http.provider';
 import { AccessTokenService } from '../tokens/access-token.service';
-import { AuthCookies } from '../tokens/auth-cookies';
+import { AuthCookies, CookieConflictError } from '../tokens/auth-cookies';
 import type { AuthMethod, AuthenticatedUser } from '../tokens/authenticated-user';
 import { SessionService } from '../tokens/session.service';
 import { assertSameOriginForCookieAuth } from './csrf';
@@ -41,7 +41,8 @@ const scopedRoutes = new WeakMap<object, WeakMap<object, ScopeRequirement | unde
  * - Default-deny: anything not marked `@Public()` needs a verified token whose session is still
  *   live; a non-HTTP context (RPC, WebSocket) that is not public is refused.
  * - Ambiguous credentials are refused, never resolved first-wins: two `Authorization` headers,
- *   the access cookie sent twice, or a bearer token and an access cookie that differ.
+ *   the access cookie sent twice (`401 cookie_conflict`, every copy expired on the answer), or a
+ *   bearer token and an access cookie that differ.
  * - Cookie-authenticated unsafe requests must pass the origin check (`403 csrf_rejected`).
  * - Revocation: the token's `sid` is checked against the session store through a cache whose
  *   answers live at most `tokens.revocationCacheTtl` seconds.
@@ -80,7 +81,7 @@ export class JwtAuthGuard implements CanActivate {
     // with `globalGuard: false`; with the global guard on, one request meets the guard twice, and
     // the second pass has nothing left to check.
     if ((request as unknown as Record<symbol, unknown>)[AUTHENTICATED] === true) return true;
-    const credential = this.extractCredential(request);
+    const credential = this.credentialOrExpire(context, request);
     if (!credential) throw new AuthError('unauthorized');
     const principal = this.tokens.verifyPrincipal(credential.token);
     // A machine client's token (client credentials) branches off here; a user's goes on as before,
@@ -103,6 +104,19 @@ export class JwtAuthGuard implements CanActivate {
     const credential = this.extractCredential(request);
     if (!credential) throw new AuthError('unauthorized');
     return this.withSession({ ...this.tokens.verify(credential.token), authMethod: credential.method });
+  }
+
+  /**
+   * {@link extractCredential}, and when the access cookie was sent twice (a planted copy), every
+   * copy is expired on this answer, whoever renders the error.
+   */
+  private credentialOrExpire(context: ExecutionContext, request: AuthRequest): AccessCredential | undefined {
+    try {
+      return this.extractCredential(request);
+    } catch (error) {
+      if (error instanceof CookieConflictError) this.cookies.expireEveryCopy(request, context.switchToHttp().getResponse(), error.cookieNames);
+      throw error;
+    }
   }
 
   private withSession(user: AuthenticatedUser): AuthenticatedUser | Promise<AuthenticatedUser> {
@@ -188,7 +202,7 @@ export class JwtAuthGuard implements CanActivate {
       bearer = match[1];
     }
     const cookie = this.cookies.read(request, 'access');
-    if (cookie.status === 'ambiguous') throw new AuthError('unauthorized');
+    if (cookie.status === 'ambiguous') throw this.cookies.conflict(request, undefined, ['access']);
     const cookieToken = cookie.status === 'present' ? cookie.value : undefined;
     if (bearer !== undefined && cookieToken !== undefined && bearer !== cookieToken) throw new AuthError('unauthorized');
     if (bearer !== undefined) return { token: bearer, method: 'bearer' };

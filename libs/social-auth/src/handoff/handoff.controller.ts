@@ -40,9 +40,10 @@ export interface LoginCodeExchangeAnswer {
  * - Only a JSON body `{ code, code_verifier }` is accepted (`400 invalid_request` otherwise): a
  *   cross-site HTML form cannot send one.
  * - A code minted for a browser sets the session cookies, so the request must come from an
- *   allowed origin (`403 csrf_rejected`, checked before the code is consumed); the refresh token
- *   is never in the body. A code minted for a native app answers the refresh token in the body
- *   and sets no cookie.
+ *   allowed origin (`403 csrf_rejected`, checked before the code is consumed), and must carry the
+ *   login-binding cookie set when that browser started the flow (`400 invalid_login_code`
+ *   otherwise; `401 cookie_conflict` when sent twice); the refresh token is never in the body.
+ *   A code minted for a native app answers the refresh token in the body and sets no cookie.
  * - Every answer carries `Cache-Control: no-store`.
  * @internal
  */
@@ -65,11 +66,16 @@ export class HandoffController {
     this.http.setHeader(res, 'Cache-Control', 'no-store');
     this.http.setHeader(res, 'Pragma', 'no-cache');
     const body = parseBody(req, this.http.isJson(req));
-    if (this.handoff.peekClient(body.code) === 'browser') assertSameOriginForCookieAuth(req, this.options, this.http);
+    const browser = this.handoff.peekClient(body.code) === 'browser';
+    if (browser) assertSameOriginForCookieAuth(req, this.options, this.http);
+    const binding = browser ? this.cookies.read(req, 'loginBinding') : undefined;
+    // Two binding cookies: one was planted; the code is not consumed and neither copy is kept.
+    if (binding?.status === 'ambiguous') throw this.cookies.conflict(req, res, ['loginBinding']);
     const context = { userAgent: this.http.header(req, 'user-agent') ?? null, ip: this.http.clientIp(req) ?? null };
-    const { tokens, client } = await this.handoff.redeem(body.code, body.code_verifier, context);
+    const { tokens, client } = await this.handoff.redeem(body.code, body.code_verifier, context, binding);
     const answer: LoginCodeExchangeAnswer = { accessToken: tokens.accessToken, tokenType: 'Bearer', expiresIn: tokens.expiresIn };
     if (client === 'native') return { ...answer, refreshToken: tokens.refreshToken };
+    this.handoff.clearBrowserBinding(res);
     this.cookies.setSession(res, tokens);
     return answer;
   }

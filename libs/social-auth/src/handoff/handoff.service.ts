@@ -8,7 +8,9 @@ import { deriveKey } from '../tokens/key-derivation';
 import { SessionService } from '../tokens/session.service';
 import type { IssuedTokens, SessionContext } from '../tokens/session.types';
 import { SingleUseStore } from '../transaction/single-use.store';
-import { HandoffClient, HandoffRequest, LOGIN_CODE_KEY_PURPOSE, LOGIN_CODE_TTL_SECONDS, LoginCode, isLoginCodeExpired, openLoginCode, sealLoginCode, verifierMatches } from './login-code';
+import type { AuthResponse } from '../platform/auth-http';
+import { AuthCookies, CookieRead } from '../tokens/auth-cookies';
+import { bindingMatches, HandoffClient, HandoffRequest, LOGIN_CODE_KEY_PURPOSE, LOGIN_CODE_TTL_SECONDS, LoginCode, isLoginCodeExpired, openLoginCode, s256, sealLoginCode, verifierMatches } from './login-code';
 
 /** Seconds the single-use marker of a login code is kept: well past its 60-second lifetime, so clock skew cannot reopen it. */
 const MARKER_TTL_SECONDS = 120;
@@ -17,8 +19,9 @@ const MARKER_TTL_SECONDS = 120;
  * Mints login codes at the sign-in callback and redeems them at `POST /auth/token`.
  *
  * Invariants (docs/handoff.md):
- * - Redeem order: decrypt → consume the single-use marker → expiry → PKCE verifier → user still
- *   enabled → open the session. Every refusal is `invalid_login_code` (or `account_disabled`) and
+ * - Redeem order: decrypt → consume the single-use marker → expiry → PKCE verifier → browser
+ *   binding (`browser` codes: the login-binding cookie set at the start) → user still enabled →
+ *   open the session. Every refusal is `invalid_login_code` (or `account_disabled`) and
  *   writes no session.
  * - The code is consumed *before* the verifier is checked: a wrong-verifier guess burns it, so an
  *   attacker holding a leaked code gets one try, and the legitimate client must sign in again.
@@ -30,12 +33,29 @@ export class HandoffService {
   private readonly key: Buffer;
 
   constructor(
-    @InjectAuthOptions() options: ResolvedAuthOptions,
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     private readonly clock: Clock,
     @Inject(SingleUseStore) private readonly singleUse: SingleUseStore,
     private readonly sessions: SessionService,
+    private readonly cookies: AuthCookies,
   ) {
     this.key = deriveKey(options, LOGIN_CODE_KEY_PURPOSE);
+  }
+
+  /** A fresh browser binding for a `client=browser` start: the cookie value (256 random bits) and its S256, which the transaction carries. */
+  newBrowserBinding(): { value: string; hash: string } {
+    const value = randomBytes(32).toString('base64url');
+    return { value, hash: s256(value) };
+  }
+
+  /** Sets the login-binding cookie for as long as the flow and its login code can live. */
+  setBrowserBinding(res: AuthResponse, value: string): void {
+    this.cookies.write(res, 'loginBinding', value, (this.options.transaction.ttl + LOGIN_CODE_TTL_SECONDS) * 1000);
+  }
+
+  /** Expires the login-binding cookie (after a browser code was redeemed). */
+  clearBrowserBinding(res: AuthResponse): void {
+    this.cookies.write(res, 'loginBinding', '', 0);
   }
 
   /** A sealed login code for `userId`, bound to the client's challenge, valid 60 seconds. */
@@ -46,6 +66,7 @@ export class HandoffService {
       provider,
       challenge: handoff.challenge,
       client: handoff.client,
+      ...(handoff.binding !== undefined ? { binding: handoff.binding } : {}),
       exp: this.clock.seconds() + LOGIN_CODE_TTL_SECONDS,
     };
     return sealLoginCode(code, this.key);
@@ -58,8 +79,11 @@ export class HandoffService {
     return opened.code.client;
   }
 
-  /** Redeems a login code with its PKCE verifier: opens a new session of the code's user. */
-  async redeem(sealed: string, verifier: string, context: SessionContext): Promise<{ tokens: IssuedTokens; client: HandoffClient }> {
+  /**
+   * Redeems a login code with its PKCE verifier (and, for a `browser` code, the request's
+   * login-binding cookie): opens a new session of the code's user.
+   */
+  async redeem(sealed: string, verifier: string, context: SessionContext, binding: CookieRead = { status: 'absent' }): Promise<{ tokens: IssuedTokens; client: HandoffClient }> {
     const opened = openLoginCode(sealed, this.key);
     if (!opened.ok) throw new AuthError('invalid_login_code', { cause: new Error(`login code ${opened.reason}`) });
     const code = opened.code;
@@ -67,6 +91,10 @@ export class HandoffService {
     if (!(await this.singleUse.consume(`login-code:${code.id}`, MARKER_TTL_SECONDS))) throw new AuthError('invalid_login_code', { cause: new Error('login code replayed') });
     if (isLoginCodeExpired(code, this.clock.seconds())) throw new AuthError('invalid_login_code', { cause: new Error('login code expired') });
     if (!verifierMatches(verifier, code.challenge)) throw new AuthError('invalid_login_code', { cause: new Error('login code verifier mismatch') });
+    // A browser code is redeemed only by the browser that started its flow (not by whoever holds the verifier).
+    if (code.client === 'browser' && !bindingMatches(binding.status === 'present' ? binding.value : undefined, code.binding)) {
+      throw new AuthError('invalid_login_code', { cause: new Error('login code browser binding mismatch') });
+    }
     // SessionService.open refuses a missing or disabled user (account_disabled) before writing anything.
     const tokens = await this.sessions.open(code.userId, { ...context, provider: code.provider });
     return { tokens, client: code.client };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { deriveKeyFrom } from '../tokens/key-derivation';
-import { LOGIN_CODE_KEY_PURPOSE, LoginCode, isLoginCodeExpired, openLoginCode, parseHandoffQuery, s256, sealLoginCode, verifierMatches, withLoginCode } from './login-code';
+import { bindingMatches, LOGIN_CODE_KEY_PURPOSE, LoginCode, isLoginCodeExpired, openLoginCode, parseHandoffQuery, s256, sealLoginCode, verifierMatches, withLoginCode } from './login-code';
 
 const key = deriveKeyFrom('unit-secret-unit-secret-unit-secret-0123', LOGIN_CODE_KEY_PURPOSE);
 const verifier = randomBytes(32).toString('base64url');
@@ -20,7 +20,13 @@ describe('login code codec', () => {
     expect(sealed).toMatch(/^lc1\.[A-Za-z0-9_-]+$/);
     expect(sealed).not.toContain('u-1');
     expect(openLoginCode(sealed, key)).toEqual({ ok: true, code });
-    expect(openLoginCode(sealLoginCode({ ...code, client: 'browser' }, key), key)).toMatchObject({ ok: true, code: { client: 'browser' } });
+    const browser: LoginCode = { ...code, client: 'browser', binding: s256('b'.repeat(43)) };
+    expect(openLoginCode(sealLoginCode(browser, key), key)).toEqual({ ok: true, code: browser });
+  });
+
+  it('a browser code without its browser binding, or a native code with one, is not ours (threat model F5)', () => {
+    expect(openLoginCode(sealLoginCode({ ...code, client: 'browser' }, key), key)).toEqual({ ok: false, reason: 'malformed' });
+    expect(openLoginCode(sealLoginCode({ ...code, binding: s256('b'.repeat(43)) }, key), key)).toEqual({ ok: false, reason: 'malformed' });
   });
 
   it.each<[string, (s: string) => unknown, Buffer, 'malformed' | 'tampered']>([
@@ -56,6 +62,18 @@ describe('login code codec', () => {
     ['not a string', 42, false],
   ])('verifier: %s → %s', (_name, candidate, ok) => {
     expect(verifierMatches(candidate, code.challenge)).toBe(ok);
+  });
+
+  const cookieValue = randomBytes(32).toString('base64url');
+  it.each<[string, string | undefined, string | undefined, boolean]>([
+    ['the cookie of the starting browser', cookieValue, s256(cookieValue), true],
+    ['another browser\'s cookie', randomBytes(32).toString('base64url'), s256(cookieValue), false],
+    ['no cookie', undefined, s256(cookieValue), false],
+    ['the hash itself as cookie', s256(cookieValue), s256(cookieValue), false],
+    ['a code without binding', cookieValue, undefined, false],
+    ['a malformed cookie', `${cookieValue}!`, s256(`${cookieValue}!`), false],
+  ])('browser binding: %s → %s', (_name, cookie, binding, ok) => {
+    expect(bindingMatches(cookie, binding)).toBe(ok);
   });
 
   it('s256 is the RFC 7636 appendix B example', () => {

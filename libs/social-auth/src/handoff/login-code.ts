@@ -12,7 +12,16 @@ import { openEnvelope, sealEnvelope } from '../crypto/sealed-envelope';
  * - It carries no token: only the user id, provider, PKCE challenge, client kind, a random id
  *   (the single-use key) and its expiry.
  * - The redeemer must present the verifier whose S256 is the challenge (RFC 7636 §4.6), compared
- *   timing-safe, so a code that leaked through a URL, a log or another app is useless alone.
+ *   timing-safe. That protects a code only from those who do not hold the verifier: whoever
+ *   *started* the flow chose the challenge and holds it, so a code the victim's browser approved
+ *   for a flow an attacker started (a link to `/auth/google?code_challenge=<theirs>`) is the
+ *   attacker's as soon as it leaks. Hence two more rules (threat model F5):
+ *   - a `browser` code carries the S256 of the login-binding cookie set in the browser that started
+ *     the flow, and is redeemed only with that cookie (`__Host-` on https, so no other site can
+ *     set it): a code leaked from the victim's browser is useless in the attacker's;
+ *   - a `native` code is minted only for a `returnTo` listed in `handoff.redirectUris`, so it goes
+ *     to the registered app, never to a web page whose URL ends up in history, logs or analytics.
+ *     Once delivered there, the verifier is all that guards it (RFC 8252 §8.1).
  * @internal
  */
 
@@ -29,6 +38,8 @@ export interface HandoffRequest {
   /** PKCE S256 challenge from the client (base64url, 43 characters). */
   challenge: string;
   client: HandoffClient;
+  /** `browser` only: S256 of the login-binding cookie set at the start (see `HandoffService.newBrowserBinding`). */
+  binding?: string;
 }
 
 /** The content of a login code. @internal */
@@ -39,6 +50,8 @@ export interface LoginCode {
   provider: string;
   challenge: string;
   client: HandoffClient;
+  /** `browser` codes: S256 of the login-binding cookie of the browser that started the flow. */
+  binding?: string;
   /** Seconds since the epoch; refused from this second on. */
   exp: number;
 }
@@ -48,12 +61,14 @@ const AAD = Buffer.from('social-auth/login-code/v1', 'utf8');
 const MAX_SEALED_LENGTH = 1024;
 /** S256 of a verifier: 32 bytes, base64url without padding. */
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+/** The login-binding cookie's value: 256 random bits, base64url. */
+const BINDING = /^[A-Za-z0-9_-]{43}$/;
 /** RFC 7636 §4.1 code_verifier. */
 export const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 
 /** Seals a login code (fresh 96-bit IV). Format: `lc1.<base64url(iv ‖ ciphertext ‖ tag)>`. @internal */
 export function sealLoginCode(code: LoginCode, key: Buffer): string {
-  const wire = { j: code.id, u: code.userId, p: code.provider, c: code.challenge, k: code.client === 'native' ? 'n' : 'b', exp: code.exp };
+  const wire = { j: code.id, u: code.userId, p: code.provider, c: code.challenge, k: code.client === 'native' ? 'n' : 'b', ...(code.binding !== undefined ? { b: code.binding } : {}), exp: code.exp };
   return sealEnvelope(VERSION, Buffer.from(JSON.stringify(wire), 'utf8'), key, AAD);
 }
 
@@ -76,7 +91,10 @@ export function openLoginCode(sealed: unknown, key: Buffer): { ok: true; code: L
   if (!w || typeof w !== 'object' || !str(w.j) || !str(w.u) || !str(w.p) || !str(w.c) || (w.k !== 'n' && w.k !== 'b') || !Number.isInteger(w.exp)) {
     return { ok: false, reason: 'malformed' };
   }
-  return { ok: true, code: { id: w.j, userId: w.u, provider: w.p, challenge: w.c, client: w.k === 'n' ? 'native' : 'browser', exp: w.exp as number } };
+  // A browser code without its binding would be redeemable from any browser: not ours.
+  if (w.k === 'b' ? !str(w.b) : w.b !== undefined) return { ok: false, reason: 'malformed' };
+  const binding = w.k === 'b' ? { binding: w.b as string } : {};
+  return { ok: true, code: { id: w.j, userId: w.u, provider: w.p, challenge: w.c, client: w.k === 'n' ? 'native' : 'browser', ...binding, exp: w.exp as number } };
 }
 
 /** True from the second `code.exp` on. @internal */
@@ -87,6 +105,14 @@ export function isLoginCodeExpired(code: LoginCode, nowSeconds: number): boolean
 /** `BASE64URL(SHA256(verifier))` (RFC 7636 §4.2, S256). @internal */
 export function s256(verifier: string): string {
   return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+}
+
+/** Whether the login-binding cookie's value hashes (S256) to the code's `binding`, compared timing-safe. @internal */
+export function bindingMatches(cookieValue: string | undefined, binding: string | undefined): boolean {
+  if (cookieValue === undefined || binding === undefined || !BINDING.test(cookieValue)) return false;
+  const a = Buffer.from(s256(cookieValue), 'utf8');
+  const b = Buffer.from(binding, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** Whether `verifier` is well-formed and its S256 equals `challenge`, compared timing-safe. @internal */

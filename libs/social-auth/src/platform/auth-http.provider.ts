@@ -62,6 +62,9 @@ export class AuthHttpPlatform implements AuthHttp, OnModuleInit {
   rawQuery(req: AuthRequest): string {
     return this.impl(req).rawQuery(req);
   }
+  requestPath(req: AuthRequest): string {
+    return this.impl(req).requestPath(req);
+  }
   query(req: AuthRequest): Record<string, unknown> {
     return this.impl(req).query(req);
   }

@@ -38,6 +38,8 @@ export interface AuthHttp {
   clientIp(req: AuthRequest): string | undefined;
   /** The request's query string as received (without `?`), `''` when none. */
   rawQuery(req: AuthRequest): string;
+  /** The request's path as received (before `?`, not percent-decoded), as browsers match cookie paths against it. */
+  requestPath(req: AuthRequest): string;
   /** The query as the platform parsed it. */
   query(req: AuthRequest): Record<string, unknown>;
   /** Whether the request has a body of type `application/json` (Express's `req.is('application/json')`). */

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { AuthHttp, AuthRequest, AuthResponse } from './auth-http';
-import { rawHeaderList, splitQuery } from './http-values';
+import { rawHeaderList, splitPath, splitQuery } from './http-values';
 
 const req = (r: AuthRequest) => r as unknown as Request;
 const res = (r: AuthResponse) => r as unknown as Response;
@@ -12,6 +12,7 @@ export const expressHttp: AuthHttp = {
   header: (r, name) => req(r).get(name),
   clientIp: (r) => req(r).ip || req(r).socket?.remoteAddress,
   rawQuery: (r) => splitQuery(req(r).originalUrl ?? req(r).url),
+  requestPath: (r) => splitPath(req(r).originalUrl ?? req(r).url),
   query: (r) => (req(r).query ?? {}) as Record<string, unknown>,
   isJson: (r) => !!req(r).is('application/json'),
   setHeader: (r, name, value) => void res(r).setHeader(name, value),

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthHttp, AuthRequest, AuthResponse } from './auth-http';
-import { encodeLocation, hasBody, mediaType, rawHeaderList, splitQuery } from './http-values';
+import { encodeLocation, hasBody, mediaType, rawHeaderList, splitPath, splitQuery } from './http-values';
 
 /** The members of Fastify's request the module reads (no `fastify` types in the module's build). */
 interface FastifyRequestLike {
@@ -33,6 +33,7 @@ export const fastifyHttp: AuthHttp = {
   },
   clientIp: (r) => req(r).ip || req(r).raw?.socket?.remoteAddress,
   rawQuery: (r) => splitQuery(req(r).raw?.url ?? req(r).url),
+  requestPath: (r) => splitPath(req(r).raw?.url ?? req(r).url),
   query: (r) => (req(r).query ?? {}) as Record<string, unknown>,
   isJson: (r) => hasBody(req(r).headers) && mediaType(req(r).headers['content-type']) === 'application/json',
   setHeader: (r, name, value) => void res(r).header(name, value),

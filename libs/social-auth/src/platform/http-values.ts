@@ -16,6 +16,14 @@ export function splitQuery(url: string | undefined): string {
   return q < 0 ? '' : value.slice(q + 1);
 }
 
+/** The path of a request URL (before `?`), `/` when empty. @internal */
+export function splitPath(url: string | undefined): string {
+  const value = url ?? '';
+  const q = value.indexOf('?');
+  const path = q < 0 ? value : value.slice(0, q);
+  return path.startsWith('/') ? path : '/';
+}
+
 /** type-is's rule (Express `req.is`): a request has a body when it says how long it is or that it is chunked. @internal */
 export function hasBody(headers: IncomingHttpHeaders): boolean {
   return headers['transfer-encoding'] !== undefined || !Number.isNaN(Number(headers['content-length']));

@@ -4,6 +4,8 @@ export interface SetCookieAttributes {
   secure: boolean;
   sameSite: 'lax';
   path: string;
+  /** `Domain=`; only ever written when expiring copies another host may have planted (see `cookie-conflict.ts`). */
+  domain?: string;
   /** Lifetime in milliseconds (`0` expires the cookie). */
   maxAge: number;
 }
@@ -17,7 +19,9 @@ export interface SetCookieAttributes {
  */
 export function formatSetCookie(name: string, value: string, attributes: SetCookieAttributes, now: number = Date.now()): string {
   const expires = new Date(now + attributes.maxAge);
-  let out = `${name}=${encodeURIComponent(value)}; Max-Age=${Math.floor(attributes.maxAge / 1000)}; Path=${attributes.path}; Expires=${expires.toUTCString()}`;
+  let out = `${name}=${encodeURIComponent(value)}; Max-Age=${Math.floor(attributes.maxAge / 1000)}`;
+  if (attributes.domain !== undefined) out += `; Domain=${attributes.domain}`;
+  out += `; Path=${attributes.path}; Expires=${expires.toUTCString()}`;
   if (attributes.httpOnly) out += '; HttpOnly';
   if (attributes.secure) out += '; Secure';
   out += '; SameSite=Lax';

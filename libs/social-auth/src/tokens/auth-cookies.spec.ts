@@ -8,8 +8,8 @@ describe('readCookie (raw Cookie header, threat model F2)', () => {
     ['rt=abc', { status: 'present', value: 'abc' }],
     ['a=1; rt=abc; b=2', { status: 'present', value: 'abc' }],
     ['rt="abc"', { status: 'present', value: 'abc' }],
-    ['rt=attacker; rt=victim', { status: 'ambiguous' }],
-    ['rt=; rt=victim', { status: 'ambiguous' }],
+    ['rt=attacker; rt=victim', { status: 'ambiguous', count: 2 }],
+    ['rt=; rt=victim', { status: 'ambiguous', count: 2 }],
     ['rt=', { status: 'absent' }],
     ['xrt=abc; rtx=def', { status: 'absent' }],
     ['rt=a=b', { status: 'present', value: 'a=b' }],
@@ -19,6 +19,6 @@ describe('readCookie (raw Cookie header, threat model F2)', () => {
   });
 
   it('a prefixed name is not confused with its unprefixed twin', () => {
-    expect(readCookie('sa_rt=planted; __Secure-sa_rt=real', '__Secure-sa_rt')).toEqual({ status: 'present', value: 'real' });
+    expect(readCookie('sa_rt=planted; __Secure-sa_rt=planted; __Host-sa_rt=real', '__Host-sa_rt')).toEqual({ status: 'present', value: 'real' });
   });
 });

@@ -1,25 +1,46 @@
 import type { ResolvedAuthOptions } from '../auth.options';
 
-/** Names of the module's cookies. @publicApi */
+/**
+ * Names of the module's cookies. Every one of them is host-only with `Path=/`.
+ * @publicApi
+ */
 export interface AuthCookieNames {
-  /** Access token; `Path=/`. */
+  /** Access token. */
   access: string;
-  /** Refresh token; `Path=` the auth routes' path (`/<routePrefix>` unless the app prefixes it) so it is only ever sent to them. */
+  /** Refresh token. */
   refresh: string;
-  /** The OAuth transaction (state, PKCE verifier, nonce); `Path=` the auth routes' path like the refresh cookie, 10 minutes. */
+  /** The OAuth transaction (state, PKCE verifier, nonce), `transaction.ttl` seconds. */
   transaction: string;
+  /**
+   * The browser binding of a `client=browser` login-code hand-off (docs/handoff.md): set when the
+   * sign-in starts, checked by `POST /auth/token`, so a leaked login code is useless in any other browser.
+   */
+  loginBinding: string;
 }
 
 /**
- * Cookie names. With `Secure` cookies the access and transaction cookies use the `__Host-`
- * prefix (no Domain, Path=/ enforced by browsers) and the path-scoped refresh cookie uses
- * `__Secure-`, so a sibling subdomain cannot plant them. On plain http (development) browsers
- * reject those prefixes, so the names are unprefixed.
+ * Cookie names. With `Secure` cookies (https) every cookie that decides who the user is uses the
+ * `__Host-` prefix: browsers accept such a cookie only from the host itself, with `Secure`,
+ * `Path=/` and no `Domain`, so a sibling subdomain (`evil.example.com` next to
+ * `app.example.com`) can neither plant nor shadow it (cookie tossing, threat model F2).
+ * `__Secure-` would not do: it only demands `Secure`, and a sibling may still set it with
+ * `Domain=example.com`.
+ *
+ * On plain http (development) browsers refuse both prefixes, so the names are unprefixed and any
+ * host under the same parent domain can plant them: nothing stops cookie tossing over http.
  * @publicApi
  */
 export function authCookieNames(options: Pick<ResolvedAuthOptions, 'cookies'>): AuthCookieNames {
   const { secure, namePrefix } = options.cookies;
-  return secure
-    ? { access: `__Host-${namePrefix}_at`, refresh: `__Secure-${namePrefix}_rt`, transaction: `__Secure-${namePrefix}_tx` }
-    : { access: `${namePrefix}_at`, refresh: `${namePrefix}_rt`, transaction: `${namePrefix}_tx` };
+  const p = secure ? `__Host-${namePrefix}` : namePrefix;
+  return { access: `${p}_at`, refresh: `${p}_rt`, transaction: `${p}_tx`, loginBinding: `${p}_lb` };
 }
+
+/**
+ * `Path` of every module cookie. `__Host-` requires `/`; http uses the same path so both behave
+ * alike. The refresh and transaction cookies were once scoped to the auth routes so they travelled
+ * nowhere else; a `__Host-` cookie cannot be, and a path-scoped cookie is one a sibling can plant.
+ * They are `HttpOnly`, so scripts never see them on other routes either way.
+ * @internal
+ */
+export const AUTH_COOKIE_PATH = '/';

@@ -1,12 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { ResolvedAuthOptions } from '../auth.options';
-import { AuthPaths } from '../controllers/auth-paths';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import type { AuthRequest, AuthResponse } from '../platform/auth-http';
-import { AuthHttpPlatform } from '../platform/auth-http.provider';
-import { formatSetCookie } from '../platform/set-cookie';
-import { readCookie } from '../tokens/auth-cookies';
+import { AuthCookies } from '../tokens/auth-cookies';
 import { Clock } from '../tokens/clock';
 import { authCookieNames } from '../tokens/cookie-names';
 import { deriveKey } from '../tokens/key-derivation';
@@ -41,7 +38,7 @@ export interface CreatedTransaction {
 }
 
 /** The transaction of a callback request, or the error code of why there is none. @internal */
-export type TransactionRead = { ok: true; transaction: OAuthTransaction } | { ok: false; code: 'invalid_state' | 'state_expired' };
+export type TransactionRead = { ok: true; transaction: OAuthTransaction } | { ok: false; code: 'invalid_state' | 'state_expired' | 'cookie_conflict' };
 
 /**
  * The stateless OAuth transaction: created when a flow starts, carried by the browser in one
@@ -49,15 +46,16 @@ export type TransactionRead = { ok: true; transaction: OAuthTransaction } | { ok
  *
  * Invariants (threat model A1, A2, A4, H1):
  * - The cookie is `HttpOnly`, `SameSite=Lax` (it must survive the top-level redirect back from
- *   the provider), `Path=` the fixed part of the callback route's path as served
- *   (`/<routePrefix>`, `/api/<routePrefix>` under a global prefix), `Secure` with the `__Secure-`
- *   name whenever cookies are secure, and lives `transaction.ttl` seconds; the sealed payload
+ *   the provider), host-only with `Path=/`, `Secure` with the `__Host-` name whenever cookies are
+ *   secure (a sibling subdomain cannot plant it: threat model F2), and lives `transaction.ttl`
+ *   seconds; the sealed payload
  *   also carries its expiry, so a kept cookie is refused after the TTL even if the browser did
  *   not drop it.
  * - It is single-use: the callback consumes the transaction id in the {@link SingleUseStore}
  *   before redeeming the code, so a replay is refused even on another instance.
  * - Nothing is stored server-side until the callback: pending flows cost no storage.
- * - A cookie sent twice (cookie tossing) is refused, never first-wins.
+ * - A cookie sent twice (cookie tossing) is refused with `cookie_conflict`, never first-wins, and
+ *   every copy is expired (see {@link expireConflict}).
  * - One transaction per browser: starting a second flow replaces the first, whose callback then
  *   fails with `invalid_state` (its `state` no longer matches).
  * @internal
@@ -72,8 +70,7 @@ export class OAuthTransactionService {
     @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     private readonly clock: Clock,
     @Inject(SingleUseStore) private readonly singleUse: SingleUseStore,
-    private readonly paths: AuthPaths,
-    private readonly http: AuthHttpPlatform,
+    private readonly cookies: AuthCookies,
   ) {
     this.key = deriveKey(options, TRANSACTION_KEY_PURPOSE);
     this.cookieName = authCookieNames(options).transaction;
@@ -110,12 +107,13 @@ export class OAuthTransactionService {
 
   /** Sets the transaction cookie of a created transaction on `res`. */
   setCookie(res: AuthResponse, created: CreatedTransaction): void {
-    this.http.appendSetCookie(res, formatSetCookie(this.cookieName, created.sealed, { ...this.cookieAttributes(), maxAge: this.options.transaction.ttl * 1000 }));
+    this.cookies.write(res, 'transaction', created.sealed, this.options.transaction.ttl * 1000);
   }
 
-  /** Opens the request's transaction cookie: absent, duplicated, tampered or malformed → `invalid_state`; expired → `state_expired`. */
+  /** Opens the request's transaction cookie: absent, tampered or malformed → `invalid_state`; expired → `state_expired`; sent more than once → `cookie_conflict`. */
   read(req: AuthRequest): TransactionRead {
-    const cookie = readCookie(req.headers.cookie, this.cookieName);
+    const cookie = this.cookies.read(req, 'transaction');
+    if (cookie.status === 'ambiguous') return { ok: false, code: 'cookie_conflict' };
     if (cookie.status !== 'present') return { ok: false, code: 'invalid_state' };
     const opened = openTransaction(cookie.value, this.key, this.clock.seconds());
     if (!opened.ok) return { ok: false, code: opened.reason === 'expired' ? 'state_expired' : 'invalid_state' };
@@ -130,15 +128,17 @@ export class OAuthTransactionService {
 
   /** Expires the transaction cookie (same name, path and attributes as when it was set). */
   clear(res: AuthResponse): void {
-    this.http.appendSetCookie(res, formatSetCookie(this.cookieName, '', { ...this.cookieAttributes(), maxAge: 0 }));
+    this.cookies.write(res, 'transaction', '', 0);
   }
 
-  /** `Path` of the transaction cookie: the callback route's path up to `:provider`, as served (`/auth`, `/api/auth`). */
-  get cookiePath(): string {
-    return this.paths.transactionCookiePath;
-  }
-
-  private cookieAttributes() {
-    return { httpOnly: true, sameSite: 'lax' as const, secure: this.options.cookies.secure, path: this.cookiePath };
+  /**
+   * When the request carries the transaction cookie more than once (a planted copy), logs it and
+   * expires every copy on `res`; true when it did. Used by the callback's refusal and by a new
+   * start, so a planted copy never outlives the flow it broke.
+   */
+  expireConflict(req: AuthRequest, res: AuthResponse): boolean {
+    if (this.cookies.read(req, 'transaction').status !== 'ambiguous') return false;
+    this.cookies.conflict(req, res, ['transaction']);
+    return true;
   }
 }

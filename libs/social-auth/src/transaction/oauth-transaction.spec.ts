@@ -27,6 +27,8 @@ describe('transaction cookie codec', () => {
     ['link intent', transaction({ intent: { kind: 'link', userId: 'u-1', sessionId: 'sid-1' } })],
     ['no nonce, no issuer (GitHub)', transaction({ provider: 'github', nonce: undefined, issuer: undefined })],
     ['iss required', transaction({ requireIss: true })],
+    ['native hand-off', transaction({ handoff: { challenge: 'c'.repeat(43), client: 'native' } })],
+    ['browser hand-off with its browser binding', transaction({ handoff: { challenge: 'c'.repeat(43), client: 'browser', binding: 'b'.repeat(43) } })],
   ])('round-trips (%s)', (_name, tx) => {
     expect(openTransaction(sealTransaction(tx, key), key, now)).toEqual({ ok: true, transaction: tx });
   });
@@ -54,6 +56,13 @@ describe('transaction cookie codec', () => {
       const result = openTransaction(`v1.${copy.toString('base64url')}`, key, now);
       expect(result).toEqual({ ok: false, reason: 'tampered' });
     }
+  });
+
+  it.each([
+    ['a browser hand-off without its browser binding', transaction({ handoff: { challenge: 'c'.repeat(43), client: 'browser' } })],
+    ['a native hand-off with a browser binding', transaction({ handoff: { challenge: 'c'.repeat(43), client: 'native', binding: 'b'.repeat(43) } })],
+  ])('refuses %s as malformed (threat model F5)', (_name, tx) => {
+    expect(openTransaction(sealTransaction(tx, key), key, now)).toEqual({ ok: false, reason: 'malformed' });
   });
 
   it('refuses a value sealed with another key', () => {

@@ -91,7 +91,7 @@ interface WireTransaction {
   ir: 0 | 1;
   i: { k: 'l' } | { k: 'k'; u: string; sid: string };
   r: string;
-  h?: { c: string; k: 'n' | 'b' };
+  h?: { c: string; k: 'n' | 'b'; b?: string };
   iat: number;
   exp: number;
 }
@@ -107,7 +107,7 @@ function toWire(t: OAuthTransaction): WireTransaction {
     ir: t.requireIss ? 1 : 0,
     i: t.intent.kind === 'link' ? { k: 'k', u: t.intent.userId, sid: t.intent.sessionId } : { k: 'l' },
     r: t.returnTo,
-    ...(t.handoff ? { h: { c: t.handoff.challenge, k: t.handoff.client === 'native' ? ('n' as const) : ('b' as const) } } : {}),
+    ...(t.handoff ? { h: { c: t.handoff.challenge, k: t.handoff.client === 'native' ? ('n' as const) : ('b' as const), ...(t.handoff.binding !== undefined ? { b: t.handoff.binding } : {}) } } : {}),
     iat: t.issuedAt,
     exp: t.expiresAt,
   };
@@ -132,6 +132,8 @@ function fromWire(plaintext: Buffer): OAuthTransaction | undefined {
   else return undefined;
   const h = w.h as Record<string, unknown> | undefined;
   if (h !== undefined && (!h || typeof h !== 'object' || !str(h.c) || (h.k !== 'n' && h.k !== 'b'))) return undefined;
+  // A browser hand-off is always bound to the browser that started it (threat model F5).
+  if (h !== undefined && (h.k === 'b' ? !str(h.b) : h.b !== undefined)) return undefined;
   return {
     id: w.j,
     provider: w.p,
@@ -142,7 +144,7 @@ function fromWire(plaintext: Buffer): OAuthTransaction | undefined {
     requireIss: w.ir === 1,
     intent,
     returnTo: w.r,
-    ...(h ? { handoff: { challenge: h.c as string, client: h.k === 'n' ? ('native' as const) : ('browser' as const) } } : {}),
+    ...(h ? { handoff: { challenge: h.c as string, client: h.k === 'n' ? ('native' as const) : ('browser' as const), ...(h.k === 'b' ? { binding: h.b as string } : {}) } } : {}),
     issuedAt: w.iat as number,
     expiresAt: w.exp as number,
   };

@@ -105,8 +105,8 @@ describe('sign in with Google and GitHub (e2e)', () => {
       state.refreshToken = cookie(landed, 'sa_rt')!;
       expect(state.accessToken).toBeTruthy();
       expect(state.refreshToken).toBeTruthy();
-      // The refresh cookie follows the global prefix, so the browser sends it to /api/auth/refresh.
-      expect(setCookie(landed, 'sa_rt')).toMatch(/; Path=\/api\/auth(;|$)/);
+      // Every module cookie is host-only at Path=/ (a __Host- name on https), so it reaches /api/auth/refresh.
+      expect(setCookie(landed, 'sa_rt')).toMatch(/; Path=\/(;|$)/);
     });
 
     it('GET /api/me answers 200 with the member (access cookie, and Authorization: Bearer)', async () => {
