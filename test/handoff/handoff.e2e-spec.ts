@@ -1,4 +1,4 @@
-import { Clock, UserAccount } from '@nest-social-auth/core';
+import { Clock, ExternalIdentity, UserAccount } from '@nest-social-auth/core';
 import { createHash, randomBytes } from 'node:crypto';
 import type { OAuthDriver } from '../support/oauth-driver';
 import { DEMO_COOKIES } from '../support/oauth-driver';
@@ -138,6 +138,21 @@ describe('hand-off: login code → POST /auth/token', () => {
       await expectRefused(await redeem({ code, code_verifier: verifier }), 403, 'account_disabled', before);
     } finally {
       await app().t.dataSource.getRepository(UserAccount).update({ disabled: true }, { disabled: false });
+    }
+  });
+
+  it('a code minted before its provider was disconnected opens no session afterwards (invalid_login_code)', async () => {
+    const { verifier, challenge } = pkce();
+    const { code } = await handoffSignIn('native', challenge);
+    const before = await sessions();
+    const identities = app().t.dataSource.getRepository(ExternalIdentity);
+    const removed = await identities.find({ where: { provider: 'google' } });
+    expect(removed.length).toBeGreaterThan(0);
+    await identities.delete({ provider: 'google' });
+    try {
+      await expectRefused(await redeem({ code, code_verifier: verifier }), 400, 'invalid_login_code', before);
+    } finally {
+      await identities.save(removed);
     }
   });
 

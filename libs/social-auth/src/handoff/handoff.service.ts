@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthError } from '../errors/auth.error';
+import { AuthDatabase } from '../database/auth-database';
+import { ExternalIdentity } from '../entities/external-identity.entity';
 import { Clock } from '../tokens/clock';
 import { deriveKey } from '../tokens/key-derivation';
 import { SessionService } from '../tokens/session.service';
@@ -20,8 +22,8 @@ const MARKER_TTL_SECONDS = 120;
  *
  * Invariants (docs/handoff.md):
  * - Redeem order: decrypt → consume the single-use marker → expiry → PKCE verifier → browser
- *   binding (`browser` codes: the login-binding cookie set at the start) → user still enabled →
- *   open the session. Every refusal is `invalid_login_code` (or `account_disabled`) and
+ *   binding (`browser` codes: the login-binding cookie set at the start) → an identity of the
+ *   code's provider still linked → user still enabled → open the session. Every refusal is `invalid_login_code` (or `account_disabled`) and
  *   writes no session.
  * - The code is consumed *before* the verifier is checked: a wrong-verifier guess burns it, so an
  *   attacker holding a leaked code gets one try, and the legitimate client must sign in again.
@@ -38,6 +40,7 @@ export class HandoffService {
     @Inject(SingleUseStore) private readonly singleUse: SingleUseStore,
     private readonly sessions: SessionService,
     private readonly cookies: AuthCookies,
+    private readonly db: AuthDatabase,
   ) {
     this.key = deriveKey(options, LOGIN_CODE_KEY_PURPOSE);
   }
@@ -94,6 +97,12 @@ export class HandoffService {
     // A browser code is redeemed only by the browser that started its flow (not by whoever holds the verifier).
     if (code.client === 'browser' && !bindingMatches(binding.status === 'present' ? binding.value : undefined, code.binding)) {
       throw new AuthError('invalid_login_code', { cause: new Error('login code browser binding mismatch') });
+    }
+    // A code minted just before the user disconnected its provider must not open a session through
+    // it afterwards: disconnecting revokes the sessions opened through a provider, and a code is one
+    // not opened yet.
+    if ((await this.db.dataSource.manager.count(ExternalIdentity, { where: { userId: code.userId, provider: code.provider } })) === 0) {
+      throw new AuthError('invalid_login_code', { cause: new Error('login code provider no longer linked') });
     }
     // SessionService.open refuses a missing or disabled user (account_disabled) before writing anything.
     const tokens = await this.sessions.open(code.userId, { ...context, provider: code.provider });
