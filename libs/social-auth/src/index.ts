@@ -77,6 +77,7 @@ export {
   AuthThrottlerGuard,
   authThrottler,
   clientAddressKey,
+  hasAuthRateLimit,
 } from './guards/auth-throttler.guard';
 export type { AuthRateLimit, AuthRateLimitKind } from './guards/auth-throttler.guard';
 export { RedisSingleUseStore } from './transaction/redis-single-use.store';

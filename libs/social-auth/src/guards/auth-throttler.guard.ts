@@ -67,11 +67,22 @@ export function rateLimitKindOf(context: ExecutionContext): AuthRateLimitKind | 
 }
 
 /**
+ * True when the route being handled has a budget of the module's own ({@link AuthRateLimited}):
+ * the host's other throttlers skip such routes (`skipIf: hasAuthRateLimit`), so the budget the
+ * host gave {@link authThrottler} is the one enforced there instead of the lower of the two.
+ * @example ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 60_000, limit: 600, skipIf: hasAuthRateLimit }, authThrottler()] })
+ * @publicApi
+ */
+export function hasAuthRateLimit(context: ExecutionContext): boolean {
+  return rateLimitKindOf(context) !== undefined;
+}
+
+/**
  * The named throttler a host adds to its own `ThrottlerModule` so the module's routes get their
  * budgets. It applies only to routes marked with {@link AuthRateLimited}; every other route is
  * left to the host's throttlers.
  * @example
- * ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 60_000, limit: 600 }, authThrottler({ refresh: { limit: 20 } })] })
+ * ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 60_000, limit: 600, skipIf: hasAuthRateLimit }, authThrottler({ refresh: { limit: 20 } })] })
  * @publicApi
  */
 export function authThrottler(overrides: Partial<Record<AuthRateLimitKind, Partial<AuthRateLimit>>> = {}): ThrottlerOptions {
@@ -87,7 +98,7 @@ export function authThrottler(overrides: Partial<Record<AuthRateLimitKind, Parti
     name: AUTH_THROTTLER,
     limit: (context) => budgetOf(context).limit,
     ttl: (context) => budgetOf(context).ttl,
-    skipIf: (context) => rateLimitKindOf(context) === undefined,
+    skipIf: (context) => !hasAuthRateLimit(context),
   };
 }
 
