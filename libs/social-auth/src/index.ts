@@ -29,6 +29,8 @@ export { AUTH_ERROR_CODES, AuthError, AuthErrorFilter, AuthSetupError, InvalidAu
 export type { AuthErrorCode } from './errors';
 export { AUTH_ENTITIES, AuditEvent, AuthSession, ExternalIdentity, RefreshToken, SingleUseMarker, UserAccount } from './entities';
 export { AUTH_MIGRATIONS } from './migrations';
+export { runAuthMigrations } from './migrations/run-auth-migrations';
+export type { AuthMigrationRunOptions } from './migrations/run-auth-migrations';
 export { JwtAuthGuard } from './guards/jwt-auth.guard';
 export type { AuthRequest, AuthResponse } from './platform/auth-http';
 export { assertSameOriginForCookieAuth, hasAllowedOrigin, isUnsafeMethod } from './guards/csrf';
