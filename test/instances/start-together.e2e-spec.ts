@@ -61,25 +61,23 @@ function createKind(): 'sqlite' | 'postgres' | 'mariadb' {
   });
 
   it('an instance that cannot get the lock in time gives up with a clear error and runs nothing', async () => {
-    const holder = new DataSource(databaseOptions(database.url));
+    // The holder keeps the lock the way a migrating instance does: inside a migration that does not end in time.
+    let release!: () => void;
+    const slow = new Promise<void>((done) => (release = done));
+    let entered!: () => void;
+    const holding = new Promise<void>((done) => (entered = done));
+    class Slow9999999999999 {
+      name = 'Slow9999999999999';
+      async up(): Promise<void> {
+        entered();
+        await slow;
+      }
+      async down(): Promise<void> {}
+    }
+    const holder = new DataSource({ ...databaseOptions(database.url), migrations: [...AUTH_MIGRATIONS, Slow9999999999999] });
     const waiter = new DataSource(databaseOptions(database.url));
     await Promise.all([holder.initialize(), waiter.initialize()]);
     try {
-      // Hold the lock the way a migrating instance does: from inside a migration that never ends in time.
-      let release!: () => void;
-      const slow = new Promise<void>((done) => (release = done));
-      let entered!: () => void;
-      const holding = new Promise<void>((done) => (entered = done));
-      class Slow9999999999999 {
-        name = 'Slow9999999999999';
-        async up(): Promise<void> {
-          entered();
-          await slow;
-        }
-        async down(): Promise<void> {}
-      }
-      holder.setOptions({ migrations: [...AUTH_MIGRATIONS, Slow9999999999999] });
-      await holder.buildMetadatas();
       const first = runAuthMigrations(holder);
       await holding;
       const started = Date.now();

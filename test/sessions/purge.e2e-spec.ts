@@ -94,8 +94,8 @@ describe('purging ended sessions', () => {
     await runner.release();
     const query = proto.query;
     let scan: { sql: string; params: unknown[] } | undefined;
-    jest.spyOn(proto, 'query').mockImplementation(function (this: QueryRunner, sql: string, params?: unknown[], ...rest: unknown[]) {
-      if (/^\s*SELECT\b[\s\S]*\bauth_sessions\b/i.test(sql) && /_at\S* < /.test(sql)) scan ??= { sql, params: params ?? [] };
+    jest.spyOn(proto, 'query').mockImplementation(function (this: QueryRunner, sql: string, params?: unknown, ...rest: unknown[]) {
+      if (/^\s*SELECT\b[\s\S]*\bauth_sessions\b/i.test(sql) && /_at\S* < /.test(sql)) scan ??= { sql, params: Array.isArray(params) ? params : [] };
       return (query as (...a: unknown[]) => Promise<unknown>).call(this, sql, params, ...rest) as never;
     });
     await sessions().purgeEnded();
