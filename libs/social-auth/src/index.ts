@@ -22,6 +22,7 @@ export type { ResolvedAuthOptions } from './auth.options';
 export { OIDC_ID_TOKEN_ALGORITHMS, OidcProviderOptions, RESERVED_PROVIDER_IDS } from './identity-providers/oidc/oidc.options';
 export type { ResolvedOidcProviderOptions } from './identity-providers/oidc/oidc.options';
 export { AuthDatabase } from './database/auth-database';
+export { DatabaseAvailability } from './database/database-availability';
 export { AUTH_MODULE_OPTIONS, AUTH_OPTIONS, BUILT_IN_PROVIDERS, IS_PUBLIC_KEY } from './auth.constants';
 export type { BuiltInProviderId } from './auth.constants';
 export { CurrentUser, InjectAuthOptions, Public } from './decorators';

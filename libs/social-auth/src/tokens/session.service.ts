@@ -1,9 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { openEnvelope, sealEnvelope } from '../crypto/sealed-envelope';
 import { EntityManager, In, IsNull, ObjectLiteral, EntityTarget } from 'typeorm';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { AuthDatabase } from '../database/auth-database';
+import { DatabaseAvailability } from '../database/database-availability';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuditEvent } from '../entities/audit-event.entity';
 import { AuthSession } from '../entities/auth-session.entity';
@@ -66,6 +67,7 @@ export class SessionService {
     private readonly accessTokens: AccessTokenService,
     private readonly clock: Clock,
     @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
+    @Optional() private readonly availability?: DatabaseAvailability,
   ) {
     this.sealKey = deriveKey(options, KEY_PURPOSE.refreshSuccessor);
     this.liveness = new SessionLivenessCache(options.tokens.revocationCacheTtl * 1000, () => this.clock.epochMs());
@@ -155,9 +157,11 @@ export class SessionService {
     const interval = this.options.tokens.purgeInterval * 1000;
     if (interval === 0 || now.getTime() - this.lastPurge < interval) return;
     this.lastPurge = now.getTime();
-    this.purgeEnded().catch((error: unknown) =>
-      this.logger.warn(`purging ended sessions failed (${error instanceof Error ? error.constructor.name : 'error'}); next attempt in ${interval / 1000} s`),
-    );
+    this.purgeEnded().catch((error: unknown) => {
+      // An unreachable database is the outage's one log line, not a line of its own.
+      if (this.availability?.unavailable(error)) return;
+      this.logger.warn(`purging ended sessions failed (${error instanceof Error ? error.constructor.name : 'error'}); next attempt in ${interval / 1000} s`);
+    });
   }
 
   /**
@@ -259,7 +263,10 @@ export class SessionService {
    */
   isSessionLive(sessionId: string, userId: string): Promise<boolean> {
     return this.liveness.isLive(sessionId, userId, async () => {
-      const session = await this.db.dataSource.manager.findOneBy(AuthSession, { id: sessionId });
+      const session = await this.db.dataSource.manager.findOneBy(AuthSession, { id: sessionId }).catch((error: unknown) => {
+        // Host routes have no module filter: the guard's answer must already be the 503.
+        throw this.availability?.unavailable(error) ?? error;
+      });
       const now = this.clock.now();
       if (!session || !this.isLive(session, now)) return { live: false, userId: session?.userId ?? null, until: Number.POSITIVE_INFINITY };
       return { live: true, userId: session.userId, until: earliest(session.idleExpiresAt, session.absoluteExpiresAt).getTime() };
