@@ -66,7 +66,7 @@ export async function runAuthMigrations(dataSource: DataSource, options: AuthMig
       executor.transaction = options.transaction ?? 'each';
       return await executor.executePendingMigrations();
     } finally {
-      // A release that fails leaves the lock to the connection's end, which `runner.release()` brings.
+      // An unlock fails when its connection broke, and a broken connection holds no lock any more.
       await lock?.release().catch(() => undefined);
     }
   } finally {
