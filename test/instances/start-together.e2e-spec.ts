@@ -111,3 +111,28 @@ async function startInstance(databaseUrl: string): Promise<{ app: INestApplicati
   await app.listen(port, '127.0.0.1');
   return { app, url: `http://127.0.0.1:${port}` };
 }
+
+describe(`runAuthMigrations on ${kind}`, () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('runs every pending migration once; the next run finds nothing; an uninitialised DataSource is refused', async () => {
+    const dataSource = new DataSource(databaseOptions(database.url));
+    await expect(runAuthMigrations(dataSource)).rejects.toThrow('runAuthMigrations: initialise the DataSource first (await dataSource.initialize()).');
+    await dataSource.initialize();
+    try {
+      expect((await runAuthMigrations(dataSource)).map((m) => m.name)).toEqual(AUTH_MIGRATIONS.map((m) => new m().name));
+      expect(await runAuthMigrations(dataSource)).toEqual([]);
+      await expect(runAuthMigrations(dataSource, { lockTimeout: -1 })).rejects.toThrow(RangeError);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+});
