@@ -3,6 +3,7 @@ import type { AbstractHttpAdapter } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
 import { DataSource } from 'typeorm';
+import { runAuthMigrations } from '@nest-social-auth/core';
 import { databaseOptions } from './config/database.config';
 import type { DemoConfig } from './config/demo.config';
 import { applySecurityHeaders } from './http/security-headers';
@@ -48,13 +49,15 @@ export async function httpAdapter(config: DemoConfig): Promise<AbstractHttpAdapt
 
 /**
  * Brings the schema up to date before the app starts, so a fresh machine needs no extra step.
+ * Under the module's migration lock (`runAuthMigrations`), so instances starting together on a
+ * fresh database migrate once: the others wait, find nothing to run, and start.
  * Throws on an unreachable database; main.ts turns that into one clear line.
  */
 export async function runMigrations(config: DemoConfig): Promise<void> {
   const dataSource = new DataSource(databaseOptions(config.databaseUrl));
   await dataSource.initialize();
   try {
-    await dataSource.runMigrations({ transaction: 'each' });
+    await runAuthMigrations(dataSource, { transaction: 'each' });
   } finally {
     await dataSource.destroy();
   }

@@ -21,6 +21,8 @@ async function main(): Promise<void> {
     await runMigrations(config);
   } catch (error) {
     if (error instanceof DatabaseUrlError) return fail(`configuration error: ${error.message}`);
+    // The migration lock was not free in time (another instance still migrating): say so as is.
+    if ((error as Error)?.name === 'AuthSetupError') return fail((error as Error).message);
     return fail(`cannot open the database named by DATABASE_URL: ${describe(error)}`);
   }
   if (config.ephemeralSecret) {

@@ -3,22 +3,26 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { Redis } from 'ioredis';
-import { AuthThrottlerGuard, authThrottler } from '@nest-social-auth/core';
+import { AuthThrottlerGuard, authThrottler, hasAuthRateLimit } from '@nest-social-auth/core';
 import type { DemoConfig } from '../config/demo.config';
 import { REDIS_CLIENT } from '../redis/redis.module';
 
-/** Every route of the demo: a generous ceiling per client, against floods rather than abuse. */
+/**
+ * Every route of the demo without a budget of the module's: a generous ceiling per client, against
+ * floods rather than abuse. The module's budgeted routes (start, callback, refresh) skip it, so
+ * `AUTH_RATE_LIMIT_*` alone decides there (above or below this ceiling).
+ */
 export const DEFAULT_THROTTLER = { name: 'default', ttl: 60_000, limit: 600 } as const;
 
 /**
- * The demo's throttler options: the host's own `default` throttler plus the module's
- * `social-auth` throttler (limits from `AUTH_RATE_LIMIT_*`). Counters live in Redis when
+ * The demo's throttler options: the host's own `default` throttler on every other route plus the
+ * module's `social-auth` throttler (limits from `AUTH_RATE_LIMIT_*`) on the module's budgeted routes. Counters live in Redis when
  * `REDIS_URL` is set, so every instance counts against the same budget; otherwise in memory.
  */
 export function throttlerOptions(config: Pick<DemoConfig, 'rateLimits'>, redis: Redis | null): ThrottlerModuleOptions {
   return {
     throttlers: [
-      { ...DEFAULT_THROTTLER },
+      { ...DEFAULT_THROTTLER, skipIf: hasAuthRateLimit },
       authThrottler({
         start: { limit: config.rateLimits.start, ttl: 60_000 },
         callback: { limit: config.rateLimits.callback, ttl: 60_000 },

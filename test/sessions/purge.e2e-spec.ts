@@ -1,4 +1,4 @@
-import { In } from 'typeorm';
+import { In, QueryRunner } from 'typeorm';
 import { AuthSession, RefreshToken, SessionService } from '@nest-social-auth/core';
 import { createSessionsApp, SessionsApp } from './sessions-app';
 import { cookieNames, cookieValue, refreshCookie, shiftClock, signIn } from './session-fixtures';
@@ -87,4 +87,47 @@ describe('purging ended sessions', () => {
       await own.close();
     }
   });
+  it('the scan for ended sessions goes through indexes, not the whole table (migration 1796000000002)', async () => {
+    // The purge's SELECT, as sent, with its parameters.
+    const runner = s.dataSource.createQueryRunner();
+    const proto = Object.getPrototypeOf(runner) as QueryRunner;
+    await runner.release();
+    const query = proto.query;
+    let scan: { sql: string; params: unknown[] } | undefined;
+    jest.spyOn(proto, 'query').mockImplementation(function (this: QueryRunner, sql: string, params?: unknown, ...rest: unknown[]) {
+      if (/^\s*SELECT\b[\s\S]*\bauth_sessions\b/i.test(sql) && /_at\S* < /.test(sql)) scan ??= { sql, params: Array.isArray(params) ? params : [] };
+      return (query as (...a: unknown[]) => Promise<unknown>).call(this, sql, params, ...rest) as never;
+    });
+    await sessions().purgeEnded();
+    jest.restoreAllMocks();
+    expect(scan).toBeDefined();
+    const plan = await explain(scan!.sql, scan!.params);
+    // Each term of the OR reads its own index: both must be usable, and no term may force a table scan.
+    expect(plan).toContain('IDX_auth_sessions_revoked');
+    expect(plan).toContain('IDX_auth_sessions_idle_expires');
+  });
+
+  /** The plan of `sql`, as text, with the planner told to avoid full scans where it can be (a test table is tiny). */
+  async function explain(sql: string, params: unknown[]): Promise<string> {
+    const runner = s.dataSource.createQueryRunner();
+    try {
+      switch (s.database.kind) {
+        case 'sqlite':
+          return JSON.stringify(await runner.query(`EXPLAIN QUERY PLAN ${sql}`, params));
+        case 'postgres':
+          await runner.startTransaction();
+          try {
+            await runner.query('SET LOCAL enable_seqscan = off');
+            return JSON.stringify(await runner.query(`EXPLAIN ${sql}`, params));
+          } finally {
+            await runner.rollbackTransaction();
+          }
+        default:
+          // MariaDB may still pick a scan for a tiny table; `possible_keys` names the indexes it could use.
+          return JSON.stringify((await runner.query(`EXPLAIN ${sql}`, params)).map((row: { possible_keys: string | null; key: string | null }) => [row.possible_keys, row.key]));
+      }
+    } finally {
+      await runner.release();
+    }
+  }
 });

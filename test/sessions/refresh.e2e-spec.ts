@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditEvent, AuthSession, RefreshToken, SessionService, UserAccount } from '@nest-social-auth/core';
+import { AccessTokenService, AuditEvent, AuthSession, RefreshToken, SessionService, UserAccount } from '@nest-social-auth/core';
 import { statementsOf, TRANSACTION_CONTROL } from '../support/sql-statements';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createSessionsApp, SessionsApp } from './sessions-app';
@@ -74,12 +74,13 @@ describe('refresh tokens on the demo app (threat model E1–E4, C9)', () => {
     expect(payload.exp - payload.iat).toBeLessThanOrEqual(900);
   });
 
-  it('E1: replaying a rotated token after the grace window revokes the family', async () => {
+  it('E1: replaying a rotated token after the retry window revokes the family', async () => {
     const clock = shiftClock(t);
     try {
       const { tokens } = await signIn(t);
       const rt2 = successorOf(t, await refreshWithCookie(t, tokens.refreshToken).expect(200))!;
-      clock.advance(6_000);
+      // Past tokens.refreshRetryWindow (300 s): not a retry of a lost answer any more, whatever rt2's state.
+      clock.advance(301_000);
       const replay = await refreshWithCookie(t, tokens.refreshToken).expect(401);
       expect(replay.body).toEqual({ statusCode: 401, error: 'refresh_token_reused', message: expect.any(String) });
       const again = await refreshWithCookie(t, rt2).expect(401);
@@ -122,6 +123,78 @@ describe('refresh tokens on the demo app (threat model E1–E4, C9)', () => {
     await refreshWithCookie(t, rt3).expect(200);
     const late = await refreshWithCookie(t, rt2).expect(401);
     expect(late.body.error).toBe('refresh_token_reused');
+  });
+
+  it('E8: a lost answer retried after the grace window (rotation committed, answer never delivered) keeps the family', async () => {
+    const clock = shiftClock(t);
+    try {
+      const { tokens } = await signIn(t);
+      // The crash: the rotation commits, then the process dies before the answer leaves (here: the
+      // access token cannot be signed after the commit, so the client gets no successor).
+      jest.spyOn(t.app.get(AccessTokenService), 'sign').mockImplementationOnce(() => {
+        throw new Error('process died after the commit');
+      });
+      const lost = await refreshWithCookie(t, tokens.refreshToken);
+      expect(lost.status).toBe(500);
+      expect(successorOf(t, lost)).toBeUndefined();
+      const rows = await tokensOf(t, tokens.sessionId);
+      expect(rows).toHaveLength(2);
+      const undelivered = rows.find((r) => r.parentId !== null)!;
+      expect(rows.find((r) => r.parentId === null)!.usedAt).not.toBeNull();
+      // The client retries with the token it still has, after a restart longer than the grace window.
+      clock.advance(8_000);
+      const retry = await refreshWithCookie(t, tokens.refreshToken).expect(200);
+      const fresh = successorOf(t, retry)!;
+      expect(fresh).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(fresh).not.toBe(tokens.refreshToken);
+      expect((await sessionRow(t, tokens.sessionId)).revokedAt).toBeNull();
+      await t.http.get('/me').set('Authorization', `Bearer ${retry.body.accessToken}`).expect(200);
+      // The undelivered successor is dead (marked used, no successor of its own); a duplicate of the
+      // retry within the grace window gets the same fresh successor; the chain goes on.
+      const after = await tokensOf(t, tokens.sessionId);
+      expect(after.find((r) => r.id === undelivered.id)!.usedAt).not.toBeNull();
+      expect(after.filter((r) => r.usedAt === null)).toHaveLength(1);
+      expect(successorOf(t, await refreshWithCookie(t, tokens.refreshToken).expect(200))).toBe(fresh);
+      const next = successorOf(t, await refreshWithCookie(t, fresh).expect(200))!;
+      await refreshWithCookie(t, next).expect(200);
+      expect((await sessionRow(t, tokens.sessionId)).revokedAt).toBeNull();
+    } finally {
+      clock.reset();
+    }
+  });
+
+  it('E8: a replay past the grace window after the successor was used is reuse: the family is revoked', async () => {
+    const clock = shiftClock(t);
+    try {
+      const { tokens } = await signIn(t);
+      const rt2 = successorOf(t, await refreshWithCookie(t, tokens.refreshToken).expect(200))!;
+      const rt3 = successorOf(t, await refreshWithCookie(t, rt2).expect(200))!;
+      clock.advance(8_000);
+      // rt2 is rt3's immediate predecessor but rt3 was used: no retry.
+      await refreshWithCookie(t, rt3).expect(200);
+      expect((await refreshWithCookie(t, rt2).expect(401)).body.error).toBe('refresh_token_reused');
+      expect((await sessionRow(t, tokens.sessionId)).revokedReason).toBe('refresh_token_reused');
+    } finally {
+      clock.reset();
+    }
+  });
+
+  it('E8: a thief replaying the predecessor within the retry window takes a fresh token, and the real client\'s next refresh revokes the family', async () => {
+    const clock = shiftClock(t);
+    try {
+      const { tokens } = await signIn(t);
+      // The real client rotated and holds rt2 (unused); a thief has the old token.
+      const rt2 = successorOf(t, await refreshWithCookie(t, tokens.refreshToken).expect(200))!;
+      clock.advance(60_000);
+      const stolen = successorOf(t, await refreshWithCookie(t, tokens.refreshToken).expect(200))!;
+      expect(stolen).not.toBe(rt2);
+      // The real client comes back: its token was replaced, so this is reuse, and nobody keeps the family.
+      expect((await refreshWithCookie(t, rt2).expect(401)).body.error).toBe('refresh_token_reused');
+      expect((await sessionRow(t, tokens.sessionId)).revokedReason).toBe('refresh_token_reused');
+      expect((await refreshWithCookie(t, stolen).expect(401)).body.error).toBe('refresh_token_invalid');
+    } finally {
+      clock.reset();
+    }
   });
 
   it('E2: 50 concurrent refreshes of one token leave exactly one successor chain', async () => {

@@ -16,6 +16,7 @@ import { HandoffController } from './handoff/handoff.controller';
 import { HandoffService } from './handoff/handoff.service';
 import { AuthDatabase } from './database/auth-database';
 import { AuthSchemaCheck } from './database/auth-schema.check';
+import { DatabaseAvailability } from './database/database-availability';
 import { AUTH_ENTITIES } from './entities';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { ProviderHttpClient } from './http/provider-http.client';
@@ -61,6 +62,7 @@ const CORE_PROVIDERS: Provider[] = [
   AuthHttpPlatform,
   { provide: AUTH_OPTIONS, inject: [AUTH_MODULE_OPTIONS], useFactory: (raw: AuthModuleOptions) => resolveAuthOptions(raw) },
   AuthDatabase,
+  DatabaseAvailability,
   AuthSchemaCheck,
   AuthPaths,
   Clock,
@@ -84,7 +86,7 @@ const CORE_PROVIDERS: Provider[] = [
   FastifyFormBody,
 ];
 
-const EXPORTS = [AUTH_OPTIONS, AuthHttpPlatform, AuthDatabase, Clock, AccessTokenService, SessionService, AuthCookies, JwtAuthGuard, AuthUserStore, AuthEvents, AccountLinkingService, AccountService, SingleUseStore, IdentityProviderRegistry, MachineClientService, MachineClientStore];
+const EXPORTS = [AUTH_OPTIONS, AuthHttpPlatform, AuthDatabase, DatabaseAvailability, Clock, AccessTokenService, SessionService, AuthCookies, JwtAuthGuard, AuthUserStore, AuthEvents, AccountLinkingService, AccountService, SingleUseStore, IdentityProviderRegistry, MachineClientService, MachineClientStore];
 
 // Order matters: controllers with fixed paths (/auth/me, /auth/providers, /auth/sessions, …) are
 // registered before the OAuth controller's /auth/:provider routes so a fixed path never reads as a

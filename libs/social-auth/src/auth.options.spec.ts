@@ -59,3 +59,25 @@ describe('resolveAuthOptions: a missing or malformed option is an option error, 
     expect(resolved.tokens.previousKeys).toEqual([]);
   });
 });
+
+describe('tokens.refreshRetryWindow (a lost refresh answer retried past the grace window)', () => {
+  it.each<[string, Record<string, number>, number]>([
+    ['default', {}, 300],
+    ['set', { refreshRetryWindow: 60 }, 60],
+    ['off', { refreshRetryWindow: 0 }, 0],
+    ['grace off: off by default', { refreshReuseGrace: 0 }, 0],
+    ['grace off, window off', { refreshReuseGrace: 0, refreshRetryWindow: 0 }, 0],
+  ])('%s', (_name, tokens, window) => {
+    expect(resolve({ ...BASE, tokens: { secret: SECRET, ...tokens } }).tokens.refreshRetryWindow).toBe(window);
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ['a window without a grace window (duplicates would each replace the last successor)', { refreshReuseGrace: 0, refreshRetryWindow: 60 }, /tokens\.refreshRetryWindow: needs tokens\.refreshReuseGrace > 0/],
+    ['negative', { refreshRetryWindow: -1 }, /refreshRetryWindow/],
+    ['over a day', { refreshRetryWindow: 86_401 }, /refreshRetryWindow/],
+    ['not whole', { refreshRetryWindow: 1.5 }, /refreshRetryWindow/],
+  ])('refused: %s', (_name, tokens, message) => {
+    expect(() => resolve({ ...BASE, tokens: { secret: SECRET, ...tokens } })).toThrow(InvalidAuthOptionsError);
+    expect(() => resolve({ ...BASE, tokens: { secret: SECRET, ...tokens } })).toThrow(message);
+  });
+});

@@ -283,6 +283,18 @@ export class TokenOptions {
    */
   @IsOptional() @IsInt() @Min(0)
   purgeInterval?: number;
+
+  /**
+   * Seconds after a rotation during which the rotated token, presented again past
+   * `refreshReuseGrace`, counts as a client retrying a lost answer (a crash or a dropped
+   * connection after the rotation committed) instead of reuse — only while its successor has never
+   * been presented. The retry gets a fresh successor and the undelivered one dies, so a thief who
+   * replays it is still caught at the real client's next refresh (the family is revoked then).
+   * 0: every replay past the grace window is reuse.
+   * @default 300 (0 when `refreshReuseGrace` is 0: a host that turned the grace off counts every replay as reuse)
+   */
+  @IsOptional() @IsInt() @Min(0) @Max(86_400)
+  refreshRetryWindow?: number;
 }
 
 /** Auth cookies. @publicApi */
@@ -620,6 +632,7 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
       clockTolerance: tokens.clockTolerance ?? 5,
       endedSessionRetention: tokens.endedSessionRetention ?? 7 * 24 * 3600,
       purgeInterval: tokens.purgeInterval ?? 3600,
+      refreshRetryWindow: tokens.refreshRetryWindow ?? ((tokens.refreshReuseGrace ?? 5) > 0 ? 300 : 0),
     },
     cookies: { secure, namePrefix: raw.cookies?.namePrefix ?? 'sa' },
     transaction: { ttl: raw.transaction?.ttl ?? 600 },
@@ -644,6 +657,10 @@ export function resolveAuthOptions(raw: AuthModuleOptions): ResolvedAuthOptions 
   }
   if (resolved.tokens.refreshAbsoluteTtl < resolved.tokens.refreshIdleTtl) {
     throw new InvalidAuthOptionsError('Invalid AuthModule option tokens.refreshAbsoluteTtl: must be at least tokens.refreshIdleTtl');
+  }
+  if (resolved.tokens.refreshRetryWindow > 0 && resolved.tokens.refreshReuseGrace === 0) {
+    // Without a grace window parallel duplicates would each count as a retry, each replacing the last successor.
+    throw new InvalidAuthOptionsError('Invalid AuthModule option tokens.refreshRetryWindow: needs tokens.refreshReuseGrace > 0 (or set it to 0)');
   }
   if (google && !resolved.providers.google!.scopes.includes('openid')) {
     throw new InvalidAuthOptionsError('Invalid AuthModule option providers.google.scopes: must include "openid"');

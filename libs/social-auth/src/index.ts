@@ -27,6 +27,7 @@ export type { ResolvedMicrosoftOptions } from './identity-providers/microsoft/mi
 export { APPLE_MAX_CLIENT_SECRET_TTL, AppleProviderOptions } from './identity-providers/apple/apple.options';
 export type { ResolvedAppleOptions } from './identity-providers/apple/apple.options';
 export { AuthDatabase } from './database/auth-database';
+export { DatabaseAvailability } from './database/database-availability';
 export { AUTH_MODULE_OPTIONS, AUTH_OPTIONS, BUILT_IN_PROVIDERS, IS_PUBLIC_KEY } from './auth.constants';
 export type { BuiltInProviderId } from './auth.constants';
 export { CurrentUser, InjectAuthOptions, Public } from './decorators';
@@ -34,6 +35,8 @@ export { AUTH_ERROR_CODES, AuthError, AuthErrorFilter, AuthSetupError, InvalidAu
 export type { AuthErrorCode } from './errors';
 export { AUTH_ENTITIES, AuditEvent, AuthSession, ExternalIdentity, MachineClient, RefreshToken, SingleUseMarker, UserAccount } from './entities';
 export { AUTH_MIGRATIONS } from './migrations';
+export { runAuthMigrations } from './migrations/run-auth-migrations';
+export type { AuthMigrationRunOptions } from './migrations/run-auth-migrations';
 export { JwtAuthGuard } from './guards/jwt-auth.guard';
 export type { AuthRequest, AuthResponse } from './platform/auth-http';
 export { assertSameOriginForCookieAuth, hasAllowedOrigin, isUnsafeMethod } from './guards/csrf';
@@ -82,6 +85,7 @@ export {
   AuthThrottlerGuard,
   authThrottler,
   clientAddressKey,
+  hasAuthRateLimit,
 } from './guards/auth-throttler.guard';
 export type { AuthRateLimit, AuthRateLimitKind } from './guards/auth-throttler.guard';
 export { RedisSingleUseStore } from './transaction/redis-single-use.store';

@@ -33,12 +33,15 @@ export class AuthSession {
   @Column({ name: 'last_used_at', type: Date })
   lastUsedAt!: Date;
 
+  /** Never later than `absoluteExpiresAt` (every write takes the earlier of the two), so the purge scan needs no index of its own on that column. */
+  @Index('IDX_auth_sessions_idle_expires')
   @Column({ name: 'idle_expires_at', type: Date })
   idleExpiresAt!: Date;
 
   @Column({ name: 'absolute_expires_at', type: Date })
   absoluteExpiresAt!: Date;
 
+  @Index('IDX_auth_sessions_revoked')
   @Column({ name: 'revoked_at', type: Date, nullable: true })
   revokedAt!: Date | null;
 

@@ -1,10 +1,10 @@
-import { Controller, Get, INestApplication, Logger, Post } from '@nestjs/common';
+import { Controller, ExecutionContext, Get, INestApplication, Logger, Post } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { ThrottlerModule, ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import request from 'supertest';
-import { AUTH_RATE_LIMITS, AuthRateLimited, AuthThrottlerGuard, authThrottler, clientAddressKey } from './auth-throttler.guard';
+import { AUTH_RATE_LIMITS, AuthRateLimited, AuthThrottlerGuard, authThrottler, clientAddressKey, hasAuthRateLimit } from './auth-throttler.guard';
 
 describe('clientAddressKey', () => {
   it.each([
@@ -70,6 +70,21 @@ class HostController {
     return 'other';
   }
 }
+
+describe('hasAuthRateLimit: the host\'s other throttlers skip the module\'s budgeted routes', () => {
+  const context = (classRef: new () => object, method: string) =>
+    ({ getClass: () => classRef, getHandler: () => (classRef.prototype as Record<string, unknown>)[method] }) as unknown as ExecutionContext;
+  it.each<[string, ExecutionContext, boolean]>([
+    ['start', context(MarkedController, 'start'), true],
+    ['callback', context(MarkedController, 'callback'), true],
+    ['refresh', context(MarkedController, 'refresh'), true],
+    ['a host route', context(HostController, 'other'), false],
+  ])('%s → %s', (_name, ctx, expected) => {
+    expect(hasAuthRateLimit(ctx)).toBe(expected);
+    // The module's own throttler is the exact complement: it counts only those routes.
+    expect((authThrottler().skipIf as (c: ExecutionContext) => boolean)(ctx)).toBe(!expected);
+  });
+});
 
 describe('AuthThrottlerGuard in an app', () => {
   let app: INestApplication;

@@ -4,6 +4,7 @@ import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerOptions, ThrottlerReques
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { AuthError } from '../errors/auth.error';
+import { OutageLog, describeFailure } from '../errors/outage-log';
 import type { AuthRequest } from '../platform/auth-http';
 import { authHttpOf } from '../platform/auth-http.provider';
 
@@ -71,11 +72,22 @@ export function rateLimitKindOf(context: ExecutionContext): AuthRateLimitKind | 
 }
 
 /**
+ * True when the route being handled has a budget of the module's own ({@link AuthRateLimited}):
+ * the host's other throttlers skip such routes (`skipIf: hasAuthRateLimit`), so the budget the
+ * host gave {@link authThrottler} is the one enforced there instead of the lower of the two.
+ * @example ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 60_000, limit: 600, skipIf: hasAuthRateLimit }, authThrottler()] })
+ * @publicApi
+ */
+export function hasAuthRateLimit(context: ExecutionContext): boolean {
+  return rateLimitKindOf(context) !== undefined;
+}
+
+/**
  * The named throttler a host adds to its own `ThrottlerModule` so the module's routes get their
  * budgets. It applies only to routes marked with {@link AuthRateLimited}; every other route is
  * left to the host's throttlers.
  * @example
- * ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 60_000, limit: 600 }, authThrottler({ refresh: { limit: 20 } })] })
+ * ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 60_000, limit: 600, skipIf: hasAuthRateLimit }, authThrottler({ refresh: { limit: 20 } })] })
  * @publicApi
  */
 export function authThrottler(overrides: Partial<Record<AuthRateLimitKind, Partial<AuthRateLimit>>> = {}): ThrottlerOptions {
@@ -91,7 +103,7 @@ export function authThrottler(overrides: Partial<Record<AuthRateLimitKind, Parti
     name: AUTH_THROTTLER,
     limit: (context) => budgetOf(context).limit,
     ttl: (context) => budgetOf(context).ttl,
-    skipIf: (context) => rateLimitKindOf(context) === undefined,
+    skipIf: (context) => !hasAuthRateLimit(context),
   };
 }
 
@@ -124,7 +136,8 @@ export class AuthThrottlerGuard extends ThrottlerGuard {
   protected storageRetryAfterSeconds = 5;
   /** Prefix length that groups IPv6 clients. */
   protected ipv6Prefix = 64;
-  private storageDown = false;
+  /** One line when the counter store goes down, one when it is back (shared with the database's outage log's shape). */
+  private readonly storageOutage = new OutageLog(AuthThrottlerGuard.log);
 
   /** Non-HTTP contexts (RPC, WebSocket) are not limited by this guard. */
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
@@ -139,10 +152,7 @@ export class AuthThrottlerGuard extends ThrottlerGuard {
       if (error instanceof HttpException) throw error;
       return this.onStorageError(requestProps.context, error);
     }
-    if (this.storageDown) {
-      this.storageDown = false;
-      AuthThrottlerGuard.log.log('rate-limit store reachable again: limits are enforced');
-    }
+    this.storageOutage.recovered('rate-limit store reachable again: limits are enforced');
     return allowed;
   }
 
@@ -173,12 +183,9 @@ export class AuthThrottlerGuard extends ThrottlerGuard {
   }
 
   private onStorageError(context: ExecutionContext, error: unknown): boolean {
-    if (!this.storageDown) {
-      this.storageDown = true;
-      AuthThrottlerGuard.log.error(
-        `rate-limit store unavailable (${describe(error)}): sign-in callbacks and token refresh answer 503 service_unavailable, other routes run unlimited until it is back`,
-      );
-    }
+    this.storageOutage.failed(
+      () => `rate-limit store unavailable (${describeFailure(error)}): sign-in callbacks and token refresh answer 503 service_unavailable, other routes run unlimited until it is back`,
+    );
     if (!this.failsClosed(context)) return true;
     const retryAfter = String(this.storageRetryAfterSeconds);
     this.setResponseHeader(this.getRequestResponse(context).res, 'Retry-After', retryAfter);
@@ -244,15 +251,4 @@ function definedOnly(budget: Partial<AuthRateLimit> | undefined): Partial<AuthRa
   if (budget?.limit !== undefined) out.limit = budget.limit;
   if (budget?.ttl !== undefined) out.ttl = budget.ttl;
   return out;
-}
-
-/**
- * The error's class, code and first line, with anything shaped like URL credentials removed
- * (a driver message may quote its connection URL).
- */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return typeof error;
-  const code = (error as { code?: unknown }).code;
-  const line = (error.message ?? '').split('\n')[0].replace(/[a-z][a-z0-9+.-]*:\/\/[^\s/@]*@/gi, '').slice(0, 120);
-  return [error.name, typeof code === 'string' && /^[A-Z0-9_]{2,32}$/.test(code) ? code : '', line ? `"${line}"` : ''].filter(Boolean).join(' ');
 }

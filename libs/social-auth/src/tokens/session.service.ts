@@ -1,9 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { openEnvelope, sealEnvelope } from '../crypto/sealed-envelope';
 import { EntityManager, In, IsNull, ObjectLiteral, EntityTarget } from 'typeorm';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { AuthDatabase } from '../database/auth-database';
+import { DatabaseAvailability } from '../database/database-availability';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuditEvent } from '../entities/audit-event.entity';
 import { AuthSession } from '../entities/auth-session.entity';
@@ -44,6 +45,11 @@ type RefreshOutcome =
  *   `tokens.refreshReuseGrace` seconds of its rotation, and its successor is still unused: then
  *   the caller gets that *same* successor (sealed in the row with AES-256-GCM under a derived key,
  *   bound to the row id, and erased once the successor rotates or the family is revoked).
+ * - A lost answer is not theft: the immediate predecessor presented again past the grace window
+ *   but within `tokens.refreshRetryWindow` of its rotation, while its successor has never been
+ *   presented, is a retry. The undelivered successor dies and the caller gets a fresh one; if the
+ *   successor had in fact reached someone, that holder's next refresh is reuse and revokes the
+ *   family. A predecessor whose successor has been used is reuse, whenever it comes.
  * - A family ends at its idle or absolute expiry, whichever is first; refreshes slide only the idle one.
  * - A missing or disabled user gets no tokens, and a refresh of their family revokes it.
  * @publicApi
@@ -61,6 +67,7 @@ export class SessionService {
     private readonly accessTokens: AccessTokenService,
     private readonly clock: Clock,
     @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
+    @Optional() private readonly availability?: DatabaseAvailability,
   ) {
     this.sealKey = deriveKey(options, KEY_PURPOSE.refreshSuccessor);
     this.liveness = new SessionLivenessCache(options.tokens.revocationCacheTtl * 1000, () => this.clock.epochMs());
@@ -125,7 +132,10 @@ export class SessionService {
         const qb = m
           .createQueryBuilder(AuthSession, 'session')
           .select('session.id', 'id')
-          .where('session.revokedAt < :cutoff OR session.idleExpiresAt < :cutoff OR session.absoluteExpiresAt < :cutoff', { cutoff })
+          // `idle_expires_at` is never later than `absolute_expires_at` (every write takes the earlier),
+          // so these two terms find every ended session, each through its own index
+          // (IDX_auth_sessions_revoked, IDX_auth_sessions_idle_expires) instead of a full scan.
+          .where('session.revokedAt < :cutoff OR session.idleExpiresAt < :cutoff', { cutoff })
           .limit(PURGE_BATCH);
         if (this.db.dialect !== 'sqlite') qb.setLock('pessimistic_write');
         // SKIP LOCKED needs MariaDB 10.6 / MySQL 8; elsewhere a second purge just waits its turn.
@@ -147,9 +157,11 @@ export class SessionService {
     const interval = this.options.tokens.purgeInterval * 1000;
     if (interval === 0 || now.getTime() - this.lastPurge < interval) return;
     this.lastPurge = now.getTime();
-    this.purgeEnded().catch((error: unknown) =>
-      this.logger.warn(`purging ended sessions failed (${error instanceof Error ? error.constructor.name : 'error'}); next attempt in ${interval / 1000} s`),
-    );
+    this.purgeEnded().catch((error: unknown) => {
+      // An unreachable database is the outage's one log line, not a line of its own.
+      if (this.availability?.unavailable(error)) return;
+      this.logger.warn(`purging ended sessions failed (${error instanceof Error ? error.constructor.name : 'error'}); next attempt in ${interval / 1000} s`);
+    });
   }
 
   /**
@@ -274,7 +286,10 @@ export class SessionService {
    */
   isSessionLive(sessionId: string, userId: string): Promise<boolean> {
     return this.liveness.isLive(sessionId, userId, async () => {
-      const session = await this.db.dataSource.manager.findOneBy(AuthSession, { id: sessionId });
+      const session = await this.db.dataSource.manager.findOneBy(AuthSession, { id: sessionId }).catch((error: unknown) => {
+        // Host routes have no module filter: the guard's answer must already be the 503.
+        throw this.availability?.unavailable(error) ?? error;
+      });
       const now = this.clock.now();
       if (!session || !this.isLive(session, now)) return { live: false, userId: session?.userId ?? null, until: Number.POSITIVE_INFINITY };
       return { live: true, userId: session.userId, until: earliest(session.idleExpiresAt, session.absoluteExpiresAt).getTime() };
@@ -357,9 +372,7 @@ export class SessionService {
           .set({ successorSealed: null })
           .where('session_id = :sessionId AND id <> :id AND successor_sealed IS NOT NULL', { sessionId: session.id, id: token.id })
           .execute();
-        session.lastUsedAt = now;
-        session.idleExpiresAt = earliest(new Date(now.getTime() + this.options.tokens.refreshIdleTtl * 1000), session.absoluteExpiresAt);
-        await m.update(AuthSession, { id: session.id }, { lastUsedAt: session.lastUsedAt, idleExpiresAt: session.idleExpiresAt });
+        await this.slide(m, session, now);
         return { kind: 'issued', session, refreshToken: successorToken };
       }
       // Lost a race the locks should have prevented; read the winner's row and judge it as a replay.
@@ -369,19 +382,63 @@ export class SessionService {
 
     const replay = await this.graceSuccessor(m, token, now);
     if (replay) return { kind: 'issued', session, refreshToken: replay };
+    const retried = await this.retrySuccessor(m, session, token, now);
+    if (retried) return { kind: 'issued', session, refreshToken: retried };
     await this.revokeIn(m, [session.id], 'refresh_token_reused');
     await this.audit(m, 'refresh_token_reused', session.userId, 'refresh_token_reused', now);
     return { kind: 'reused', sessionId: session.id };
   }
 
-  /** The same successor for a replay of the immediate predecessor within the grace window, else undefined. */
+  /**
+   * The same successor for a replay of the immediate predecessor within the grace window of the
+   * successor's issue (the rotation, or a retry's fresh successor), else undefined.
+   */
   private async graceSuccessor(m: EntityManager, token: RefreshToken, now: Date): Promise<string | undefined> {
     const graceMs = this.options.tokens.refreshReuseGrace * 1000;
     if (!token.usedAt || !token.successorId || !token.successorSealed) return undefined;
-    if (now.getTime() - token.usedAt.getTime() > graceMs) return undefined;
     const successor = await lockedOne(this.db, m, RefreshToken, { id: token.successorId });
     if (!successor || successor.usedAt !== null) return undefined;
+    const issuedAt = Math.max(token.usedAt.getTime(), successor.createdAt.getTime());
+    if (now.getTime() - issuedAt > graceMs) return undefined;
     return this.unseal(token.successorSealed, token.id);
+  }
+
+  /**
+   * A lost answer retried: the immediate predecessor presented again past the grace window but
+   * within `tokens.refreshRetryWindow` of its rotation, while its successor has never been
+   * presented. That successor dies (presenting it later is reuse, which revokes the family) and the
+   * retry gets a fresh one, so a thief replaying the predecessor cannot share the family with the
+   * real client: whichever of them comes second is caught. The window counts from the rotation and
+   * is not extended by retries. Undefined when the replay is not such a retry.
+   */
+  private async retrySuccessor(m: EntityManager, session: AuthSession, token: RefreshToken, now: Date): Promise<string | undefined> {
+    const windowMs = this.options.tokens.refreshRetryWindow * 1000;
+    if (windowMs === 0 || !token.usedAt || !token.successorId) return undefined;
+    if (now.getTime() - token.usedAt.getTime() > windowMs) return undefined;
+    // The successor row is locked through its session (locked by `rotate`); the conditional
+    // UPDATE decides, as in a rotation, so two retries cannot both replace it.
+    const killed = await m
+      .createQueryBuilder()
+      .update(RefreshToken)
+      .set({ usedAt: now, successorId: null, successorSealed: null })
+      .where('id = :id AND session_id = :sessionId AND used_at IS NULL', { id: token.successorId, sessionId: session.id })
+      .execute();
+    if (killed.affected !== 1) return undefined;
+    const fresh = newRefreshToken();
+    const freshId = randomUUID();
+    await m.insert(RefreshToken, { ...this.tokenRow(session.id, fresh, token.id, now), id: freshId });
+    const sealed = this.options.tokens.refreshReuseGrace > 0 ? this.seal(fresh, token.id) : null;
+    await m.update(RefreshToken, { id: token.id }, { successorId: freshId, successorSealed: sealed });
+    await this.slide(m, session, now);
+    this.logger.log(`refresh retried after a lost answer: session ${session.id} kept, its undelivered refresh token replaced`);
+    return fresh;
+  }
+
+  /** A refresh slides the session's idle expiry (never past the absolute one). */
+  private async slide(m: EntityManager, session: AuthSession, now: Date): Promise<void> {
+    session.lastUsedAt = now;
+    session.idleExpiresAt = earliest(new Date(now.getTime() + this.options.tokens.refreshIdleTtl * 1000), session.absoluteExpiresAt);
+    await m.update(AuthSession, { id: session.id }, { lastUsedAt: session.lastUsedAt, idleExpiresAt: session.idleExpiresAt });
   }
 
   private async revokeIn(m: EntityManager, sessionIds: string[], reason: SessionRevocationReason): Promise<void> {
