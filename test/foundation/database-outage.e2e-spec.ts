@@ -128,9 +128,11 @@ class CapturingLogger extends ConsoleLogger {
       expect(health.headers['retry-after']).toBe('5');
       expect(health.text).not.toMatch(/\bat \S+ \(|ECONNREFUSED|Connection terminated|SELECT/);
     }
-    // A host route behind the global guard: 503 as well, not a 500 (Nest's own exception layer renders it).
+    // A host route behind the global guard: 503 with Retry-After as well, not a 500 (Nest's own
+    // exception layer renders it, so the guard puts the header on the response itself).
     const me = await t().http.get('/me').set('Authorization', `Bearer ${other.tokens.accessToken}`);
     expect([me.status, me.body.error]).toEqual([503, 'service_unavailable']);
+    expect(me.headers['retry-after']).toBe('5');
     const during = logger.lines.slice(before);
     expect(outageLines()).toHaveLength(1);
     expect(outageLines()[0].level).toBe('error');

@@ -89,7 +89,21 @@ export class JwtAuthGuard implements CanActivate {
     if (isAuthenticatedClient(principal)) return this.admitClient(context, request, principal, credential.method);
     if (!userTokenAllowed(this.scopeRequirement(context))) throw this.insufficientScope(context);
     const user = this.withSession({ ...principal, authMethod: credential.method });
-    return user instanceof Promise ? user.then((u) => this.admit(request, u)) : this.admit(request, user);
+    return user instanceof Promise ? user.then((u) => this.admit(request, u), (error: unknown) => this.refuse(context, error)) : this.admit(request, user);
+  }
+
+  /**
+   * Rethrows a refusal found after a database read, with its headers (`Retry-After` of a `503
+   * service_unavailable` while the database is unreachable) already on the response: on a host
+   * route without `AuthErrorFilter`, Nest's own handler sends no error headers.
+   */
+  private refuse(context: ExecutionContext, error: unknown): never {
+    if (error instanceof AuthError && Object.keys(error.headers).length > 0) {
+      const response = context.switchToHttp().getResponse<AuthResponse>();
+      const http = this.http ?? authHttpOf(response);
+      for (const [name, value] of Object.entries(error.headers)) http.setHeader(response, name, value);
+    }
+    throw error;
   }
 
   /**
@@ -141,7 +155,7 @@ export class JwtAuthGuard implements CanActivate {
       return true;
     };
     const known = machineClients.knownClientLiveness(client.clientId);
-    return known !== undefined ? admit(known) : machineClients.isClientLive(client.clientId).then(admit);
+    return known !== undefined ? admit(known) : machineClients.isClientLive(client.clientId).then(admit, (error: unknown) => this.refuse(context, error));
   }
 
   /** The `@Scopes()` requirement of the handler or its controller (read once per handler and class). */
