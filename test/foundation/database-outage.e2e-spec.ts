@@ -5,6 +5,9 @@ import { AppModule } from '../../src/app.module';
 import { runMigrations } from '../../src/bootstrap';
 import { loadDemoConfig } from '../../src/config/demo.config';
 import { signIn } from '../sessions/session-fixtures';
+import { FakeGitHub, FakeGoogle } from '@nest-social-auth/testing';
+import { OAuthDriver } from '../support/oauth-driver';
+import { fakeProviderEnv } from '../sign-in/support/sign-in-app';
 import { createPlatformApp, configureTestApp, reservePort } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -75,8 +78,12 @@ class CapturingLogger extends ConsoleLogger {
   let app: INestApplication;
   let base: string;
   const logger = new CapturingLogger();
+  let google: FakeGoogle;
+  let github: FakeGitHub;
 
   beforeAll(async () => {
+    google = await FakeGoogle.start();
+    github = await FakeGitHub.start();
     database = await createTestDatabase();
     const direct = new URL(database.url);
     proxy = new CuttableProxy({ host: direct.hostname, port: Number(direct.port || (url.startsWith('postgres') ? 5432 : 3306)) });
@@ -91,6 +98,7 @@ class CapturingLogger extends ConsoleLogger {
       APP_URL: base,
       AUTH_JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
       AUTH_SANDBOX: 'false',
+      ...fakeProviderEnv(google, github),
       AUTH_RATE_LIMIT_REFRESH: '100000',
       DATABASE_URL: proxied.toString(),
     });
@@ -105,6 +113,8 @@ class CapturingLogger extends ConsoleLogger {
     await app?.close();
     await proxy?.cut();
     await database?.drop();
+    await google?.stop();
+    await github?.stop();
   });
 
   const t = () => ({ app, dataSource: app.get(getDataSourceToken()), url: base, http: request(base) });
@@ -133,6 +143,13 @@ class CapturingLogger extends ConsoleLogger {
     const me = await t().http.get('/me').set('Authorization', `Bearer ${other.tokens.accessToken}`);
     expect([me.status, me.body.error]).toEqual([503, 'service_unavailable']);
     expect(me.headers['retry-after']).toBe('5');
+    // A sign-in whose callback needs the database lands on the error page with service_unavailable,
+    // logged once with the rest of the outage (not a line per sign-in).
+    const browser = new OAuthDriver(base);
+    const start = await browser.start('google', { returnTo: '/' });
+    expect(start.status).toBe(302);
+    const callback = await browser.callback(await browser.authorize(start.location!));
+    expect([callback.status, new URL(callback.location!, base).searchParams.get('error')]).toEqual([302, 'service_unavailable']);
     const during = logger.lines.slice(before);
     expect(outageLines()).toHaveLength(1);
     expect(outageLines()[0].level).toBe('error');

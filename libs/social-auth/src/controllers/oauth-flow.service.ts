@@ -2,6 +2,7 @@ import { Injectable, Logger, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { AuthDatabase } from '../database/auth-database';
+import { DatabaseAvailability } from '../database/database-availability';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthSession } from '../entities/auth-session.entity';
 import { AuthErrorCode } from '../errors/auth-error-codes';
@@ -70,6 +71,7 @@ export class OAuthFlowService {
     private readonly handoff: HandoffService,
     private readonly http: AuthHttpPlatform,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
+    @Optional() private readonly availability?: DatabaseAvailability,
   ) {}
 
   /**
@@ -261,12 +263,15 @@ export class OAuthFlowService {
   }
 
   private failRedirect(res: AuthResponse, providerId: string, step: 'start' | 'callback', error: unknown): AuthErrorCode {
-    const authError = toFlowError(error);
+    // An unreachable database is an outage, logged once by DatabaseAvailability (not a line per
+    // sign-in) and answered ?error=service_unavailable.
+    const outage = this.availability?.unavailable((error as { oauthError?: unknown } | null)?.oauthError ?? error);
+    const authError = outage ?? toFlowError(error);
     const provider = /^[a-z0-9-]{1,32}$/.test(providerId) ? providerId : 'unknown';
     const cause = authError.cause instanceof Error ? authError.cause.message : '';
     const detail = SAFE_CAUSE.test(cause) ? ` (${cause})` : '';
-    if (authError.code === 'internal_error') this.logger.error(`sign-in ${step} via ${provider} failed unexpectedly${detail}`);
-    else this.logger.warn(`sign-in ${step} via ${provider} refused: ${authError.code}${detail}`);
+    if (!outage && authError.code === 'internal_error') this.logger.error(`sign-in ${step} via ${provider} failed unexpectedly${detail}`);
+    else if (!outage) this.logger.warn(`sign-in ${step} via ${provider} refused: ${authError.code}${detail}`);
     this.http.redirect(res, this.errorLocation(authError.code));
     return authError.code;
   }

@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { LessThan } from 'typeorm';
 import { AuthDatabase, isUniqueViolation } from '../database/auth-database';
+import { DatabaseAvailability } from '../database/database-availability';
 import { SingleUseMarker } from '../entities/single-use-marker.entity';
 import { Clock } from '../tokens/clock';
 import type { SingleUseStore } from './single-use.store';
@@ -25,6 +26,7 @@ export class TypeOrmSingleUseStore implements SingleUseStore {
   constructor(
     private readonly db: AuthDatabase,
     private readonly clock: Clock,
+    @Optional() private readonly availability?: DatabaseAvailability,
   ) {}
 
   async consume(key: string, ttlSeconds: number): Promise<boolean> {
@@ -50,6 +52,10 @@ export class TypeOrmSingleUseStore implements SingleUseStore {
     this.lastSweep = now.getTime();
     this.db
       .transaction((m) => m.delete(SingleUseMarker, { expiresAt: LessThan(now) }))
-      .catch((error: unknown) => this.logger.warn(`sweeping expired single-use markers failed (${error instanceof Error ? error.constructor.name : 'error'})`));
+      .catch((error: unknown) => {
+        // An unreachable database is one outage, logged once by DatabaseAvailability.
+        if (this.availability?.unavailable(error)) return;
+        this.logger.warn(`sweeping expired single-use markers failed (${error instanceof Error ? error.constructor.name : 'error'})`);
+      });
   }
 }
