@@ -1,4 +1,4 @@
-import { AUTH_ENTITIES, AUTH_MIGRATIONS, AuthModule, AuthThrottlerGuard, authThrottler } from '@nest-social-auth/core';
+import { AUTH_ENTITIES, AUTH_MIGRATIONS, AuthModule, AuthThrottlerGuard, authThrottler, hasAuthRateLimit } from '@nest-social-auth/core';
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
@@ -25,8 +25,9 @@ import { MemberUserStore } from './members/member-user.store';
         migrationsRun: true,
       }),
     }),
-    // The app owns throttling; authThrottler() turns the module's route marks into budgets.
-    ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 60_000, limit: 600 }, authThrottler()] }),
+    // The app owns throttling; authThrottler() turns the module's route marks into budgets, and
+    // `default` leaves those routes to them (skipIf), as the package README shows.
+    ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 60_000, limit: 600, skipIf: hasAuthRateLimit }, authThrottler()] }),
     AuthModule.forRootAsync({
       imports: [ConfigModule],
       inject: [ConfigService],
