@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AccessTokenService, AuditEvent, AuthSession, RefreshToken, SessionService, UserAccount } from '@nest-social-auth/core';
-import { statementsOf, TRANSACTION_CONTROL } from '../support/sql-statements';
+import { quietBackgroundWork, statementsOf, TRANSACTION_CONTROL } from '../support/sql-statements';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createSessionsApp, SessionsApp } from './sessions-app';
 import { AppUnderTest, cookieNames, cookieValue, createUser, refreshCookie, setCookies, shiftClock, signIn } from './session-fixtures';
@@ -37,6 +37,7 @@ describe('refresh tokens on the demo app (threat model E1–E4, C9)', () => {
   });
 
   afterEach(() => jest.restoreAllMocks());
+  beforeEach(() => quietBackgroundWork());
 
   it('rotates on every use: a new access token and a new refresh token, no-store, cookies replaced', async () => {
     const { tokens, userId } = await signIn(t);

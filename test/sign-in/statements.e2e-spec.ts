@@ -1,6 +1,6 @@
 import { AccountService } from '@nest-social-auth/core';
 import { githubUsers, googleUsers } from '@nest-social-auth/testing';
-import { statementsOf, TRANSACTION_CONTROL } from '../support/sql-statements';
+import { quietBackgroundWork, statementsOf, TRANSACTION_CONTROL } from '../support/sql-statements';
 import { expectRefused, expectSignedIn } from './support/refusals';
 import { useSignInApp } from './support/sign-in-app';
 
@@ -13,6 +13,7 @@ describe('sign-in: statements a returning user costs', () => {
   const dialect = (process.env.DATABASE_URL ?? 'sqlite:').split(':')[0];
 
   const app = useSignInApp();
+  beforeEach(() => quietBackgroundWork());
 
   async function identityRow(provider: string, subject: string): Promise<Record<string, unknown>> {
     const rows = (await app().t.dataSource.query(

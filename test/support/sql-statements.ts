@@ -14,8 +14,7 @@ export async function statementsOf(dataSource: DataSource, work: () => Promise<u
   const runner: QueryRunner = dataSource.createQueryRunner();
   const proto = Object.getPrototypeOf(runner) as QueryRunner;
   await runner.release();
-  jest.spyOn(TypeOrmSingleUseStore.prototype as unknown as { sweep(): void }, 'sweep').mockImplementation(() => undefined);
-  jest.spyOn(SessionService.prototype as unknown as { purgeInBackground(): void }, 'purgeInBackground').mockImplementation(() => undefined);
+  quietBackgroundWork();
   const seen: string[] = [];
   let recording = true;
   const query = proto.query;
@@ -29,4 +28,16 @@ export async function statementsOf(dataSource: DataSource, work: () => Promise<u
     recording = false;
   }
   return seen;
+}
+
+/**
+ * Switches off the background clean-ups (the single-use sweep, the purge of ended sessions) until
+ * `jest.restoreAllMocks()`. {@link statementsOf} does it for its own window, but a clean-up that an
+ * earlier request of the file started can still be running then (on a loaded machine it was, and
+ * its statements landed in the count): files that count statements call this in `beforeEach`, so
+ * none starts at all.
+ */
+export function quietBackgroundWork(): void {
+  jest.spyOn(TypeOrmSingleUseStore.prototype as unknown as { sweep(): void }, 'sweep').mockImplementation(() => undefined);
+  jest.spyOn(SessionService.prototype as unknown as { purgeInBackground(): void }, 'purgeInBackground').mockImplementation(() => undefined);
 }
