@@ -1,5 +1,4 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { AuthDatabase } from '../database/auth-database';
 import { DatabaseAvailability } from '../database/database-availability';
@@ -70,7 +69,6 @@ export class OAuthFlowService {
     private readonly clock: Clock,
     private readonly handoff: HandoffService,
     private readonly http: AuthHttpPlatform,
-    @Optional() private readonly adapterHost?: HttpAdapterHost,
     @Optional() private readonly availability?: DatabaseAvailability,
   ) {}
 
@@ -135,10 +133,7 @@ export class OAuthFlowService {
     }
     if (posted.relayed) return this.callback(providerId, req, res, posted);
     for (const [name, value] of Object.entries(FORM_POST_RELAY_HEADERS)) this.http.setHeader(res, name, value);
-    const html = renderFormPostRelay(this.registry.callbackUrl(providerId), posted.fields);
-    const adapter = this.adapterHost?.httpAdapter;
-    if (!adapter) throw new AuthError('internal_error', { cause: new Error('no HTTP adapter to answer the form_post relay') });
-    adapter.reply(res, html, 200);
+    this.http.sendHtml(res, 200, renderFormPostRelay(this.registry.callbackUrl(providerId), posted.fields));
   }
 
   /** Finishes a flow at `GET /<prefix>/:provider/callback` (or a relayed form post). Always answers with a redirect. */

@@ -83,6 +83,9 @@ export class AuthHttpPlatform implements AuthHttp, OnModuleInit {
   send(res: AuthResponse, status: number, body: object): void {
     this.impl(res).send(res, status, body);
   }
+  sendHtml(res: AuthResponse, status: number, html: string): void {
+    this.impl(res).sendHtml(res, status, html);
+  }
   redirect(res: AuthResponse, location: string): void {
     this.impl(res).redirect(res, location);
   }

@@ -105,6 +105,26 @@ describe('expressHttp and fastifyHttp: the same reads and the same bytes', () =>
     }
   });
 
+  it('sendHtml: status, an HTML body as given, and the headers set before it', async () => {
+    const both = await onBoth(
+      () => undefined,
+      (http, res) => {
+        http.setHeader(res, 'Cache-Control', 'no-store');
+        http.sendHtml(res, 200, '<!doctype html><p>relay</p>');
+      },
+    );
+    try {
+      for (const platform of ['express', 'fastify'] as const) {
+        const res = await both[platform].get('/r').expect(200);
+        expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+        expect(res.headers['cache-control']).toBe('no-store');
+        expect(res.text).toBe('<!doctype html><p>relay</p>');
+      }
+    } finally {
+      await both.close();
+    }
+  });
+
   it('send: status, JSON body and headers; appendSetCookie keeps every cookie', async () => {
     const both = await onBoth(
       () => undefined,

@@ -50,6 +50,8 @@ export interface AuthHttp {
   headersSent(res: AuthResponse): boolean;
   /** Ends the response with `status` and a JSON body. */
   send(res: AuthResponse, status: number, body: object): void;
+  /** Ends the response with `status` and an HTML page (`Content-Type: text/html; charset=utf-8`). */
+  sendHtml(res: AuthResponse, status: number, html: string): void;
   /** Ends the response with a bare `302` (no body) to `location`. */
   redirect(res: AuthResponse, location: string): void;
 }

@@ -19,6 +19,7 @@ export const expressHttp: AuthHttp = {
   appendSetCookie: (r, cookie) => void res(r).append('Set-Cookie', cookie),
   headersSent: (r) => res(r).headersSent,
   send: (r, status, body) => void res(r).status(status).json(body),
+  sendHtml: (r, status, html) => void res(r).status(status).type('text/html; charset=utf-8').send(html),
   redirect: (r, location) => {
     // A bare 302: Express's `res.redirect` adds an HTML/text body quoting the URL; nothing here needs one.
     const response = res(r);

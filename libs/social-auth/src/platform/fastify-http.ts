@@ -41,5 +41,6 @@ export const fastifyHttp: AuthHttp = {
   appendSetCookie: (r, cookie) => void res(r).header('set-cookie', cookie),
   headersSent: (r) => res(r).sent || res(r).raw.headersSent,
   send: (r, status, body) => void res(r).code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body)),
+  sendHtml: (r, status, html) => void res(r).code(status).header('content-type', 'text/html; charset=utf-8').send(html),
   redirect: (r, location) => void res(r).code(302).header('location', encodeLocation(location)).header('content-length', '0').send(),
 };
