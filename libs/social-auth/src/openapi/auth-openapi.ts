@@ -61,7 +61,7 @@ function errors(...codes: AuthErrorCode[]): MethodDecorator[] {
 }
 
 const REDIRECT_HEADERS = { Location: { description: 'Where the browser goes next.', schema: { type: 'string' } } };
-const SESSION_COOKIES = 'Sets the HttpOnly access cookie (`Path=/`) and refresh cookie (`Path=/<prefix>`).';
+const SESSION_COOKIES = 'Sets the HttpOnly access and refresh cookies (`__Host-` names on https, `Path=/`).';
 const CALLBACK_ERROR_CODES: AuthErrorCode[] = [
   'invalid_request',
   'invalid_state',
@@ -76,7 +76,9 @@ const CALLBACK_ERROR_CODES: AuthErrorCode[] = [
   'sign_up_disabled',
   'account_disabled',
   'unauthorized',
+  'cookie_conflict',
   'internal_error',
+  'service_unavailable',
 ];
 const protectedRoute = (): MethodDecorator[] => [ApiBearerAuth(AUTH_OPENAPI_SECURITY.bearer), ApiCookieAuth(AUTH_OPENAPI_SECURITY.cookie)];
 const providerParam = ApiParam({ name: 'provider', description: 'Provider id: `google`, `github`, or a configured OpenID provider id (`GET /auth/providers`).', example: 'google' });
@@ -114,7 +116,7 @@ const ROUTES: Array<[Type, string, MethodDecorator[]]> = [
       returnToQuery,
       ...protectedRoute(),
       ApiResponse({ status: 302, description: 'To the provider.', headers: REDIRECT_HEADERS }),
-      ...errors('unauthorized', 'token_expired', 'unknown_provider', 'rate_limited'),
+      ...errors('unauthorized', 'token_expired', 'cookie_conflict', 'unknown_provider', 'rate_limited'),
     ],
   ],
   [
@@ -135,7 +137,7 @@ const ROUTES: Array<[Type, string, MethodDecorator[]]> = [
       ...errors('rate_limited'),
     ],
   ],
-  [AccountController, 'me', [ApiOperation({ summary: 'The signed-in user with linked identities' }), ...protectedRoute(), ApiResponse({ status: 200, type: AccountSchema }), ...errors('unauthorized', 'token_expired')]],
+  [AccountController, 'me', [ApiOperation({ summary: 'The signed-in user with linked identities' }), ...protectedRoute(), ApiResponse({ status: 200, type: AccountSchema }), ...errors('unauthorized', 'token_expired', 'cookie_conflict')]],
   [
     AccountController,
     'unlink',
@@ -144,7 +146,7 @@ const ROUTES: Array<[Type, string, MethodDecorator[]]> = [
       providerParam,
       ...protectedRoute(),
       ApiResponse({ status: 204, description: 'Disconnected; the sessions opened through that provider are revoked.' }),
-      ...errors('unauthorized', 'token_expired', 'csrf_rejected', 'not_found', 'last_login_method'),
+      ...errors('unauthorized', 'token_expired', 'cookie_conflict', 'csrf_rejected', 'not_found', 'last_login_method'),
     ],
   ],
   [
@@ -154,7 +156,7 @@ const ROUTES: Array<[Type, string, MethodDecorator[]]> = [
       ApiOperation({ summary: 'Rotate the refresh token', description: 'With the refresh cookie (browsers: new cookies are set), or with `{ refreshToken }` in a JSON body (native apps: the new refresh token is in the answer, no cookie).' }),
       ApiBody({ type: RefreshTokenBodySchema, required: false }),
       ApiResponse({ status: 200, type: AccessTokenAnswerSchema }),
-      ...errors('invalid_request', 'refresh_token_invalid', 'refresh_token_reused', 'csrf_rejected', 'account_disabled', 'rate_limited'),
+      ...errors('invalid_request', 'refresh_token_invalid', 'refresh_token_reused', 'cookie_conflict', 'csrf_rejected', 'account_disabled', 'rate_limited', 'service_unavailable'),
     ],
   ],
   [
@@ -164,11 +166,11 @@ const ROUTES: Array<[Type, string, MethodDecorator[]]> = [
       ApiOperation({ summary: 'Sign out this session', description: 'Authenticated by the access token, the refresh cookie or `{ refreshToken }`; clears the cookies.' }),
       ApiBody({ type: RefreshTokenBodySchema, required: false }),
       ApiResponse({ status: 204, description: 'Signed out (also when the session was already gone).' }),
-      ...errors('invalid_request', 'csrf_rejected'),
+      ...errors('invalid_request', 'cookie_conflict', 'csrf_rejected'),
     ],
   ],
-  [SessionController, 'logoutAll', [ApiOperation({ summary: 'Sign out every session of the user' }), ...protectedRoute(), ApiResponse({ status: 204, description: 'Every session revoked.' }), ...errors('unauthorized', 'token_expired', 'csrf_rejected')]],
-  [SessionController, 'list', [ApiOperation({ summary: "The user's live sessions (devices)" }), ...protectedRoute(), ApiResponse({ status: 200, type: [SessionSchema] }), ...errors('unauthorized', 'token_expired')]],
+  [SessionController, 'logoutAll', [ApiOperation({ summary: 'Sign out every session of the user' }), ...protectedRoute(), ApiResponse({ status: 204, description: 'Every session revoked.' }), ...errors('unauthorized', 'token_expired', 'cookie_conflict', 'csrf_rejected')]],
+  [SessionController, 'list', [ApiOperation({ summary: "The user's live sessions (devices)" }), ...protectedRoute(), ApiResponse({ status: 200, type: [SessionSchema] }), ...errors('unauthorized', 'token_expired', 'cookie_conflict')]],
   [
     SessionController,
     'revoke',
@@ -177,7 +179,7 @@ const ROUTES: Array<[Type, string, MethodDecorator[]]> = [
       ApiParam({ name: 'id', format: 'uuid' }),
       ...protectedRoute(),
       ApiResponse({ status: 204, description: 'Revoked.' }),
-      ...errors('invalid_request', 'unauthorized', 'token_expired', 'csrf_rejected', 'not_found'),
+      ...errors('invalid_request', 'unauthorized', 'token_expired', 'cookie_conflict', 'csrf_rejected', 'not_found'),
     ],
   ],
   [
@@ -190,7 +192,7 @@ const ROUTES: Array<[Type, string, MethodDecorator[]]> = [
       }),
       ApiBody({ type: LoginCodeExchangeBodySchema }),
       ApiResponse({ status: 200, type: AccessTokenAnswerSchema }),
-      ...errors('invalid_request', 'invalid_login_code', 'csrf_rejected', 'account_disabled', 'rate_limited'),
+      ...errors('invalid_request', 'invalid_login_code', 'cookie_conflict', 'csrf_rejected', 'account_disabled', 'rate_limited'),
     ],
   ],
   [
@@ -274,7 +276,7 @@ export function describeScopedRoutes(app: INestApplicationContext): string[] {
         const decorators: MethodDecorator[] = [
           ApiSecurity(AUTH_OPENAPI_SECURITY.machine, needed),
           ...(requirement.allowUserTokens ? protectedRoute() : []),
-          ...errors('unauthorized', 'token_expired', 'insufficient_scope'),
+          ...errors('unauthorized', 'token_expired', 'cookie_conflict', 'insufficient_scope'),
         ];
         for (const decorate of decorators) decorate(controller.prototype, name, descriptor);
       }
