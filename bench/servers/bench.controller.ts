@@ -2,11 +2,12 @@ import { Controller, Get, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { Public } from '@nest-social-auth/core';
 import { RecipeAuthGuard } from '../baselines/recipe-auth.guard';
+import { ReferenceAuthGuard } from '../baselines/reference-auth.guard';
 
 const BODY = { ok: true };
 
 /**
- * The same small JSON route four times. The kit's guard is the global APP_GUARD (as in a host
+ * The same small JSON route five times. The kit's guard is the global APP_GUARD (as in a host
  * app); the baseline routes are `@Public()` for it and carry their own guard instead, so every
  * route pays the same global-guard lookup and differs only by the verification it runs.
  */
@@ -22,6 +23,17 @@ export class BenchController {
   /** The kit: protected by the global JwtAuthGuard (Bearer). */
   @Get('kit')
   kit(): typeof BODY {
+    return BODY;
+  }
+
+  /**
+   * Reference: a minimal guard on fast-jwt's cached verifier, per route. What verification done
+   * right costs on this machine; the module's guard is judged against it.
+   */
+  @Public()
+  @UseGuards(ReferenceAuthGuard)
+  @Get('reference')
+  reference(): typeof BODY {
     return BODY;
   }
 

@@ -10,10 +10,14 @@ import type { OpenedSessions } from '../servers/kit-adapter';
  * The measured routes of one server: the library as it is in this working tree (its global
  * guard on `kit`) and the two baselines a host would pick instead, each against `public`.
  */
-export const GUARD_ROUTES = ['public', 'kit', 'recipe', 'passport'] as const;
+export const GUARD_ROUTES = ['public', 'kit', 'reference', 'recipe', 'passport'] as const;
 export type GuardRoute = (typeof GUARD_ROUTES)[number];
 /** The routes that must verify a token, each measured against `public`. */
-const PROTECTED_ROUTES = ['kit', 'recipe', 'passport'] as const satisfies readonly GuardRoute[];
+const PROTECTED_ROUTES = ['kit', 'reference', 'recipe', 'passport'] as const satisfies readonly GuardRoute[];
+
+/** Nest's two HTTP platforms; the guard suite runs the same routes on both in one run. */
+export const GUARD_PLATFORMS = ['express', 'fastify'] as const;
+export type GuardPlatform = (typeof GUARD_PLATFORMS)[number];
 
 export interface GuardRouteResult {
   route: GuardRoute;
@@ -47,6 +51,7 @@ export interface GuardRouteResult {
 }
 
 export interface GuardResult {
+  platform: GuardPlatform;
   connections: number;
   roundSeconds: number;
   rounds: number;
@@ -54,6 +59,13 @@ export interface GuardResult {
   routes: GuardRouteResult[];
   /** Status codes of the sanity checks (protected routes without a token must be 401). */
   sanity: Record<string, number>;
+  /** CPU of one public request in the paired run (µs): what the moonshot's 3 % is taken of. */
+  pairedPublicCpu?: number;
+}
+
+/** Both platforms in one run: each its own server and database, one after the other, the same routes and method. */
+export interface GuardSuiteResult {
+  platforms: GuardResult[];
 }
 
 /** The token with one signature character changed. */
@@ -73,23 +85,32 @@ interface Target {
  * order rotating every round, and each ratio taken against the public route in the same round, so
  * machine noise and drift hit numerator and denominator alike.
  */
-export async function guardSuite(options: {
+export async function guardSuite(options: GuardOptions): Promise<GuardSuiteResult> {
+  const platforms: GuardResult[] = [];
+  for (const platform of GUARD_PLATFORMS) platforms.push(await guardOnPlatform(platform, options));
+  return { platforms };
+}
+
+interface GuardOptions {
   rounds: number;
   roundSeconds: number;
   warmupSeconds: number;
   connections: number;
   pairedRequests: number;
-}): Promise<GuardResult> {
-  const db = 'bench_guard';
+}
+
+async function guardOnPlatform(platform: GuardPlatform, options: GuardOptions): Promise<GuardResult> {
+  const db = `bench_guard_${platform}`;
   let server: ServerChild | undefined;
   try {
-    server = await startBenchServer(await freshDatabase(db));
+    server = await startBenchServer(await freshDatabase(db), { platform });
     const s = server;
     const opened = await s.call<OpenedSessions>('sessions', { count: options.connections });
     const bearer = (tokens: string[]) => tokens.map((t) => `Bearer ${t}`);
     const targets: Record<GuardRoute, Target> = {
       public: { path: '/bench/public', auth: bearer(opened.access) },
       kit: { path: '/bench/kit', auth: bearer(opened.access) },
+      reference: { path: '/bench/reference', auth: bearer(opened.baseline) },
       recipe: { path: '/bench/recipe', auth: bearer(opened.baseline) },
       passport: { path: '/bench/passport', auth: bearer(opened.baseline) },
     };
@@ -132,7 +153,7 @@ export async function guardSuite(options: {
       const order = GUARD_ROUTES.map((_, i) => GUARD_ROUTES[(i + round) % GUARD_ROUTES.length]);
       for (const route of order) perRoute.get(route)!.push(await run(route, options.roundSeconds));
       process.stderr.write(
-        `  guard round ${round + 1}/${options.rounds}: ${GUARD_ROUTES.map((r) => `${r} ${Math.round(perRoute.get(r)![round].rps)}/s ${Math.round(cpu.get(r)![round])}µs`).join(', ')}\n`,
+        `  guard ${platform} round ${round + 1}/${options.rounds}: ${GUARD_ROUTES.map((r) => `${r} ${Math.round(perRoute.get(r)![round].rps)}/s ${Math.round(cpu.get(r)![round])}µs`).join(', ')}\n`,
       );
     }
     const reference = perRoute.get('public')!;
@@ -181,9 +202,9 @@ export async function guardSuite(options: {
     // that a few requests were slowed (other work preempting the server), not the route itself.
     const p50Extra = PROTECTED_ROUTES.map((n) => times[targets[n].path].p50Micros - times[targets.public.path].p50Micros);
     process.stderr.write(
-      `  guard paired: ${PROTECTED_ROUTES.map((n, i) => `${n} +${extra[i].toFixed(1)} µs (median +${p50Extra[i].toFixed(1)})`).join(', ')} over public (${cpuPublic.toFixed(0)} µs CPU per public request)\n`,
+      `  guard ${platform} paired: ${PROTECTED_ROUTES.map((n, i) => `${n} +${extra[i].toFixed(1)} µs (median +${p50Extra[i].toFixed(1)})`).join(', ')} over public (${cpuPublic.toFixed(0)} µs CPU per public request)\n`,
     );
-    return { connections: options.connections, roundSeconds: options.roundSeconds, rounds: options.rounds, pairedRequests: options.pairedRequests, routes, sanity };
+    return { platform, pairedPublicCpu: cpuPublic, connections: options.connections, roundSeconds: options.roundSeconds, rounds: options.rounds, pairedRequests: options.pairedRequests, routes, sanity };
   } finally {
     await server?.stop();
     await dropDatabase(db);

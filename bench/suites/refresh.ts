@@ -1,8 +1,8 @@
 import { closedLoop } from '../lib/closed-loop';
 import { machineCpu } from '../lib/stats';
 import { httpRequest, resetConnections, setCookies } from '../lib/http';
-import { dropDatabase, freshDatabase, withClient } from '../lib/pg';
 import type { ServerChild } from '../lib/child';
+import { BenchDatabaseKind, freshBenchDatabase, type BenchDatabase } from '../lib/databases';
 import { startBenchServer } from '../lib/servers';
 import type { OpenedSessions } from '../servers/kit-adapter';
 
@@ -33,9 +33,9 @@ export interface RefreshLevel {
   failed: number;
   failures: Record<string, number>;
   sqlPerRefresh: number;
-  /** Time inside SessionService.refresh (the rotation, its SQL and the token signature), ms. */
-  serviceP50: number;
-  serviceP99: number;
+  /** Time inside SessionService.refresh (the rotation, its SQL and the token signature), ms; absent for the floor. */
+  serviceP50?: number;
+  serviceP99?: number;
   /** CPU per refresh: the app server process, and the whole machine (every process on every core), ms. */
   serverCpuMs: number;
   machineCpuMs: number;
@@ -46,10 +46,17 @@ export interface RefreshLevel {
 
 /** The variant the refresh target is judged on: the library with PostgreSQL's default settings. */
 export const REFRESH_JUDGED_VARIANT = 'library';
+/** The variant it is judged against: the same two statements and cookies without the module's logic. */
+export const REFRESH_FLOOR_VARIANT = 'floor';
 
-/** One server configuration; every variant runs the library as it is, only the database settings differ. */
+/**
+ * One server configuration: the library's POST /auth/refresh on one database, or (`floor`) the
+ * bench's floor route (bench/servers/floor.controller.ts) on PostgreSQL.
+ */
 export interface RefreshVariant {
   label: string;
+  database: BenchDatabaseKind;
+  floor?: boolean;
   synchronousCommit?: 'on' | 'off';
 }
 
@@ -67,16 +74,15 @@ const COOKIE_NAME = 'sa_rt';
 
 interface VariantServer {
   variant: RefreshVariant;
-  db: string;
+  db: BenchDatabase;
   server: ServerChild;
   refreshOnce(token: string): Promise<string>;
 }
 
 async function startVariant(variant: RefreshVariant, index: number, poolSize: number): Promise<VariantServer> {
-  const db = `bench_refresh_${index}`;
-  const url = await freshDatabase(db);
-  const server = await startBenchServer(url, { poolSize, synchronousCommit: variant.synchronousCommit });
-  const refreshUrl = `${server.url}/auth/refresh`;
+  const db = await freshBenchDatabase(variant.database, `bench_refresh_${index}`);
+  const server = await startBenchServer(db.url, { poolSize, synchronousCommit: variant.synchronousCommit });
+  const refreshUrl = `${server.url}${variant.floor ? '/bench/floor' : '/auth/refresh'}`;
   const origin = server.url;
   const refreshOnce = async (token: string): Promise<string> => {
     const answer = await httpRequest(refreshUrl, { method: 'POST', headers: { cookie: `${COOKIE_NAME}=${token}`, origin, 'content-length': '0' } });
@@ -90,12 +96,12 @@ async function startVariant(variant: RefreshVariant, index: number, poolSize: nu
 }
 
 /**
- * Refresh rotation on PostgreSQL: `concurrency` clients, each rotating its own session's refresh
+ * Refresh rotation on PostgreSQL, MariaDB and SQLite, and the floor on PostgreSQL: `concurrency` clients, each rotating its own session's refresh
  * token back to back through POST /auth/refresh (the browser path: refresh cookie + Origin), each
  * request using the successor the previous answer set. After each level the chains are checked
- * in the database and every client's last token is refreshed once more. Each variant (default
- * settings, synchronous_commit=off) has its own server and database; levels alternate between
- * them in one run.
+ * in the database and every client's last token is refreshed once more. Each variant has its own
+ * server and database; levels alternate between them in one run, so refresh/floor is a ratio of
+ * neighbouring measurements.
  */
 export async function refreshSuite(options: { concurrencies: number[]; seconds: number; variants: RefreshVariant[] }): Promise<RefreshResult> {
   const poolSize = 10;
@@ -106,6 +112,7 @@ export async function refreshSuite(options: { concurrencies: number[]; seconds: 
     for (const { variant, server, refreshOnce } of servers) {
       // Warm-up on its own sessions (JIT, pool connections), not counted.
       const warm = await server.call<OpenedSessions>('sessions', { count: 8 });
+      if (variant.floor) await server.call('floor:token', { token: warm.access[0] });
       const warmTokens = [...warm.refresh];
       await closedLoop(8, 2, async (w) => {
         warmTokens[w] = await refreshOnce(warmTokens[w]);
@@ -113,6 +120,12 @@ export async function refreshSuite(options: { concurrencies: number[]; seconds: 
       await server.call('sql:start');
       warmTokens[0] = await refreshOnce(warmTokens[0]);
       statements[variant.label] = (await server.call<{ statements: string[] }>('sql:stop')).statements;
+    }
+    // The floor must send exactly what the library's rotation sends, or it is not the library's floor.
+    const floor = options.variants.find((v) => v.floor);
+    const judged = options.variants.find((v) => v.label === REFRESH_JUDGED_VARIANT);
+    if (floor && judged && JSON.stringify(statements[floor.label]) !== JSON.stringify(statements[judged.label])) {
+      throw new Error(`the refresh floor's statements differ from the library's: ${JSON.stringify({ floor: statements[floor.label], library: statements[judged.label] })}`);
     }
 
     const levels: RefreshLevel[] = [];
@@ -131,8 +144,9 @@ export async function refreshSuite(options: { concurrencies: number[]; seconds: 
         const machineAfter = machineCpu();
         const cpuAfter = await server.call<number>('cpu');
         const sqlAfter = await server.call<number>('sql:count');
-        const service = (await server.call<Record<string, { p50: number; p99: number }>>('spans:get'))['SessionService.refresh'];
-        const integrity = await checkChains(db, opened.sessionIds, result.ok, tokens, refreshOnce);
+        const spans = (await server.call<Record<string, { count: number; p50: number; p99: number }>>('spans:get'))['SessionService.refresh'];
+        const service = spans && spans.count > 0 ? spans : undefined;
+        const integrity = await checkChains(server, opened.sessionIds, result.ok, tokens, refreshOnce);
         levels.push({
           variant: variant.label,
           concurrency,
@@ -142,15 +156,15 @@ export async function refreshSuite(options: { concurrencies: number[]; seconds: 
           failed: result.failed,
           failures: result.failures,
           sqlPerRefresh: (sqlAfter - sqlBefore) / Math.max(1, result.ok + result.failed),
-          serviceP50: service.p50,
-          serviceP99: service.p99,
+          serviceP50: service?.p50,
+          serviceP99: service?.p99,
           serverCpuMs: (cpuAfter - cpuBefore) / 1000 / Math.max(1, result.ok),
           machineCpuMs: (machineAfter.busy - machineBefore.busy) / Math.max(1, result.ok),
           machineBusy: (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total),
           integrity,
         });
         process.stderr.write(
-          `  refresh ${variant.label} c=${concurrency}: ${Math.round(result.perSecond)}/s p50 ${result.p50.toFixed(2)} ms p99 ${result.p99.toFixed(2)} ms (service p50 ${service.p50.toFixed(2)} ms; CPU/refresh app ${((cpuAfter - cpuBefore) / 1000 / Math.max(1, result.ok)).toFixed(2)} ms, machine ${((machineAfter.busy - machineBefore.busy) / Math.max(1, result.ok)).toFixed(2)} ms) failed ${result.failed} integrity ${integrity.ok ? 'ok' : 'BROKEN'}\n`,
+          `  refresh ${variant.label} c=${concurrency}: ${Math.round(result.perSecond)}/s p50 ${result.p50.toFixed(2)} ms p99 ${result.p99.toFixed(2)} ms (service p50 ${service ? service.p50.toFixed(2) : '—'} ms; CPU/refresh app ${((cpuAfter - cpuBefore) / 1000 / Math.max(1, result.ok)).toFixed(2)} ms, machine ${((machineAfter.busy - machineBefore.busy) / Math.max(1, result.ok)).toFixed(2)} ms) failed ${result.failed} integrity ${integrity.ok ? 'ok' : 'BROKEN'}\n`,
         );
       }
     }
@@ -158,36 +172,38 @@ export async function refreshSuite(options: { concurrencies: number[]; seconds: 
   } finally {
     for (const { server, db } of servers) {
       await server.stop();
-      await dropDatabase(db);
+      await db.drop();
     }
   }
 }
 
 async function checkChains(
-  db: string,
+  server: ServerChild,
   sessionIds: string[],
   clientSuccesses: number,
   finalTokens: string[],
   refreshOnce: (token: string) => Promise<string>,
 ): Promise<RefreshIntegrity> {
-  const counts = await withClient(async (c) => {
-    const one = async (sql: string) => Number((await c.query<{ n: string }>(sql, [sessionIds])).rows[0].n);
-    return {
-      successorRows: await one(`SELECT count(*) AS n FROM auth_refresh_tokens WHERE session_id = ANY($1) AND parent_id IS NOT NULL`),
-      duplicatedSuccessors: await one(
-        `SELECT count(*) AS n FROM (SELECT parent_id FROM auth_refresh_tokens WHERE session_id = ANY($1) AND parent_id IS NOT NULL GROUP BY parent_id HAVING count(*) > 1) d`,
-      ),
-      lostSuccessors: await one(
-        `SELECT count(*) AS n FROM auth_refresh_tokens t WHERE t.session_id = ANY($1) AND t.used_at IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM auth_refresh_tokens s WHERE s.parent_id = t.id)`,
-      ),
-      sessionsWithoutOneLiveToken: await one(
-        `SELECT count(*) AS n FROM (SELECT s.id FROM auth_sessions s LEFT JOIN auth_refresh_tokens t ON t.session_id = s.id AND t.used_at IS NULL
-           WHERE s.id = ANY($1) GROUP BY s.id HAVING count(t.id) <> 1) x`,
-      ),
-      revokedSessions: await one(`SELECT count(*) AS n FROM auth_sessions WHERE id = ANY($1) AND revoked_at IS NOT NULL`),
-    };
-  }, db);
+  // Through the server's own pool, so the same SQL runs on every dialect. The ids are the UUIDs
+  // the server answered; checked before they are written into the statement.
+  if (!sessionIds.every((id) => /^[0-9a-f-]{36}$/.test(id))) throw new Error('unexpected session id');
+  const ids = `(${sessionIds.map((id) => `'${id}'`).join(', ')})`;
+  const one = async (sql: string) => Number((await server.call<Array<{ n: string | number }>>('query', { sql }))[0].n);
+  const counts = {
+    successorRows: await one(`SELECT count(*) AS n FROM auth_refresh_tokens WHERE session_id IN ${ids} AND parent_id IS NOT NULL`),
+    duplicatedSuccessors: await one(
+      `SELECT count(*) AS n FROM (SELECT parent_id FROM auth_refresh_tokens WHERE session_id IN ${ids} AND parent_id IS NOT NULL GROUP BY parent_id HAVING count(*) > 1) d`,
+    ),
+    lostSuccessors: await one(
+      `SELECT count(*) AS n FROM auth_refresh_tokens t WHERE t.session_id IN ${ids} AND t.used_at IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM auth_refresh_tokens s WHERE s.parent_id = t.id)`,
+    ),
+    sessionsWithoutOneLiveToken: await one(
+      `SELECT count(*) AS n FROM (SELECT s.id FROM auth_sessions s LEFT JOIN auth_refresh_tokens t ON t.session_id = s.id AND t.used_at IS NULL
+         WHERE s.id IN ${ids} GROUP BY s.id HAVING count(t.id) <> 1) x`,
+    ),
+    revokedSessions: await one(`SELECT count(*) AS n FROM auth_sessions WHERE id IN ${ids} AND revoked_at IS NOT NULL`),
+  };
   let finalTokensAccepted = 0;
   let finalTokensRejected = 0;
   for (const token of finalTokens) {
