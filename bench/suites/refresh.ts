@@ -130,7 +130,7 @@ export async function refreshSuite(options: { concurrencies: number[]; seconds: 
 
     const levels: RefreshLevel[] = [];
     for (const concurrency of options.concurrencies) {
-      for (const { variant, db, server, refreshOnce } of servers) {
+      for (const { variant, server, refreshOnce } of servers) {
         const opened = await server.call<OpenedSessions>('sessions', { count: concurrency });
         const tokens = [...opened.refresh];
         resetConnections();
