@@ -21,6 +21,7 @@ import { microSuite } from './suites/micro';
 import { REFRESH_FLOOR_VARIANT, REFRESH_JUDGED_VARIANT, RefreshVariant, refreshSuite } from './suites/refresh';
 import { scaleSuite } from './suites/scale';
 import { signInSuite } from './suites/signin';
+import { startupSuite } from './suites/startup';
 
 /**
  * The refresh suite's servers: the library on PostgreSQL (the one the target is judged on), its
@@ -41,7 +42,7 @@ const REFRESH_VARIANTS: RefreshVariant[] = [
  */
 const RESULTS_FORMAT = 3;
 
-const SUITES = ['calibration', 'micro', 'guard', 'refresh', 'signin', 'scale', 'memory'] as const;
+const SUITES = ['calibration', 'micro', 'guard', 'refresh', 'signin', 'scale', 'memory', 'startup'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 interface Args {
@@ -132,6 +133,9 @@ async function main(): Promise<void> {
   }
   if (args.only.has('memory')) {
     await attempt('memory', 'memory', () => memorySuite({ requests: q ? 20_000 : 100_000, warmup: q ? 5_000 : 10_000, sessions: 1_000, connections: 16 }));
+  }
+  if (args.only.has('startup')) {
+    await attempt('startup', 'start-up and footprint', () => startupSuite({ starts: q ? 2 : 5 }));
   }
   results.totalSeconds = (Date.now() - started) / 1000;
   machine.loadAtEnd = loadavg()[0];

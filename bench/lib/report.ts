@@ -8,6 +8,7 @@ import type { MicroResult } from '../suites/micro';
 import { REFRESH_FLOOR_VARIANT, REFRESH_JUDGED_VARIANT, type RefreshResult } from '../suites/refresh';
 import type { ScalePoint, ScaleResult } from '../suites/scale';
 import type { SignInResult } from '../suites/signin';
+import type { StartupResult, StartupTarget } from '../suites/startup';
 import type { MachineInfo } from './machine';
 import { fmt } from './stats';
 
@@ -250,6 +251,8 @@ function signin(r: SignInResult): string {
     table(['sign-in', 'statements', 'data statements'], rows),
     '',
     `- returning user: ${returning.count} statements (target ≤ ${TARGETS.returningSignInStatements}): ${yes(returning.count <= TARGETS.returningSignInStatements)}`,
+    `- new user: ${r.sql.googleNew.count} (Google) and ${r.sql.githubNew.count} (GitHub) statements (target ≤ ${TARGETS.newSignInStatements}): ${yes(Math.max(r.sql.googleNew.count, r.sql.githubNew.count) <= TARGETS.newSignInStatements)}; ` +
+      `test/sign-in/statements.e2e-spec.ts pins the same counts on PostgreSQL, MariaDB and SQLite`,
     '',
     '<details><summary>statements of a returning Google sign-in</summary>',
     '',
@@ -318,6 +321,34 @@ function memory(r: MemoryResult): string {
   ].join('\n');
 }
 
+const STARTUP_NAMES: Record<StartupTarget, string> = {
+  bare: 'bare Nest (Express, one route)',
+  typeorm: 'bare Nest + TypeORM (PostgreSQL)',
+  module: '**minimal host: + `AuthModule.forRoot`** (global guard, Google, GitHub)',
+  demo: 'the demo, built (`node dist/demo/src/main`), Express',
+  'demo-fastify': 'the demo, built, Fastify',
+};
+
+function startup(r: StartupResult): string {
+  const at = (t: StartupTarget) => r.points.find((p) => p.target === t)!;
+  const module = at('module');
+  return [
+    `### 6. Start-up and footprint`,
+    '',
+    `Time from process start to the port accepting a connection, and RSS 500 ms later; built JavaScript (nest build, ${fmt(r.buildSeconds, 0)} s, not counted), a migrated PostgreSQL database, ` +
+      `${r.starts} starts of each, targets alternating; medians (min–max).`,
+    '',
+    table(
+      ['process', 'to listening, ms', 'RSS after boot, MiB'],
+      r.points.map((p) => [STARTUP_NAMES[p.target], `${fmt(p.listenMsMedian, 0)} (${fmt(Math.min(...p.listenMs), 0)}–${fmt(Math.max(...p.listenMs), 0)})`, `${fmt(p.rssMiBMedian, 1)} (${fmt(Math.min(...p.rssMiB), 1)}–${fmt(Math.max(...p.rssMiB), 1)})`]),
+    ),
+    '',
+    `- the module's share (minimal host − the same host without it): +${fmt(r.moduleListenMs, 0)} ms to listening (${((r.moduleListenMs / module.listenMsMedian) * 100).toFixed(0)} % of the host's), ` +
+      `+${fmt(r.moduleRssMiB, 1)} MiB RSS (${((r.moduleRssMiB / module.rssMiBMedian) * 100).toFixed(0)} %)`,
+    '',
+  ].join('\n');
+}
+
 function outcome<T>(results: Record<string, unknown>, key: string): T | undefined {
   const o = results[key] as SuiteOutcome<T> | undefined;
   return o && o.ok ? o.result : undefined;
@@ -374,7 +405,8 @@ function targets(results: Record<string, unknown>): string {
   if (s) {
     const returning = s.sql.googleReturning;
     rows.push(['3 SQL statements, returning user sign-in', statementsGoal, `${returning.count} (${returning.dataStatements} without BEGIN/COMMIT)`, yes(returning.count <= TARGETS.returningSignInStatements)]);
-    rows.push(['3 SQL statements, new user sign-in', 'reported', `${s.sql.googleNew.count} (${s.sql.googleNew.dataStatements} without BEGIN/COMMIT)`, '—']);
+    const fresh = Math.max(s.sql.googleNew.count, s.sql.githubNew.count);
+    rows.push(['3 SQL statements, new user sign-in (PostgreSQL)', `≤ ${TARGETS.newSignInStatements}`, `${s.sql.googleNew.count} Google, ${s.sql.githubNew.count} GitHub (${s.sql.googleNew.dataStatements} without BEGIN/COMMIT)`, yes(fresh <= TARGETS.newSignInStatements)]);
     rows.push(['3 complete sign-ins/s', 'reported', `up to ${fmt(Math.max(...s.loads.map((l) => l.perSecond)))}`, '—']);
   } else rows.push(['3 SQL statements, returning user sign-in', statementsGoal, absent('signin'), '—']);
   const sc = outcome<ScaleResult>(results, 'scale');
@@ -400,6 +432,17 @@ function targets(results: Record<string, unknown>): string {
       yes(m.met),
     ]);
   } else rows.push(['5 memory over 100k guarded requests', memoryGoal, absent('memory'), '—']);
+  const st = outcome<StartupResult>(results, 'startup');
+  if (st) {
+    const at = (t: StartupTarget) => st.points.find((p) => p.target === t)!;
+    rows.push([
+      '4 start-up to listening: demo (built) / minimal host; module\'s share',
+      'reported',
+      `${fmt(at('demo').listenMsMedian, 0)} ms (Fastify ${fmt(at('demo-fastify').listenMsMedian, 0)}) / ${fmt(at('module').listenMsMedian, 0)} ms; +${fmt(st.moduleListenMs, 0)} ms over the host without it`,
+      '—',
+    ]);
+    rows.push(['4 RSS after boot: demo / minimal host; module\'s share', 'reported', `${fmt(at('demo').rssMiBMedian, 0)} / ${fmt(at('module').rssMiBMedian, 0)} MiB; +${fmt(st.moduleRssMiB, 1)} MiB`, '—']);
+  } else rows.push(['4 start-up and footprint', 'reported', absent('startup'), '—']);
   return ['### Targets', '', table(['target', 'goal', 'this run', 'met'], rows), ''].join('\n');
 }
 
@@ -417,6 +460,7 @@ export function renderResults(results: Record<string, unknown>): string {
   section<SignInResult>('signin', '3. Sign-in cost', signin);
   section<ScaleResult>('scale', '4. Scale', scale);
   section<MemoryResult>('memory', '5. Memory', memory);
+  section<StartupResult>('startup', '6. Start-up and footprint', startup);
   return parts.join('\n');
 }
 
