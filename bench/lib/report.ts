@@ -115,14 +115,16 @@ function guard(r: GuardResult): string {
       `latency percentiles from every response (sub-millisecond), not autocannon's 1 ms histogram.`,
     '',
     table(
-      ['route', 'req/s', 'req/s vs public (median, min–max)', 'server CPU µs/request', 'CPU ratio', 'paired: µs in server (+ over public)', 'paired ratio', 'p50 ms', 'p99 ms', 'non-2xx'],
+      ['route', 'req/s', 'req/s vs public (median, min–max)', 'server CPU µs/request', 'CPU ratio', 'paired: µs in server (+ over public; blocks min–max; from medians)', 'paired ratio', 'p50 ms', 'p99 ms', 'non-2xx'],
       r.routes.map((x) => [
         names[x.route],
         fmt(x.rps),
         `${x.ratio.toFixed(3)} (${x.ratioMin.toFixed(2)}–${x.ratioMax.toFixed(2)})`,
         fmt(x.cpuPerRequest, 0),
         x.cpuRatio.toFixed(3),
-        x.pairedMicros === undefined ? '—' : `${fmt(x.pairedMicros, 0)}${x.pairedExtraMicros === undefined ? '' : ` (+${fmt(x.pairedExtraMicros, 1)})`}`,
+        x.pairedMicros === undefined
+          ? '—'
+          : `${fmt(x.pairedMicros, 0)}${x.pairedExtraMicros === undefined ? '' : ` (+${fmt(x.pairedExtraMicros, 1)}; ${fmt(x.pairedExtraRange?.[0] ?? NaN, 1)} to ${fmt(x.pairedExtraRange?.[1] ?? NaN, 1)}; +${fmt(x.pairedMedianExtraMicros ?? NaN, 1)})`}`,
         x.pairedRatio === undefined ? (x.route === 'public' ? '1' : '—') : x.pairedRatio.toFixed(3),
         ms(x.p50),
         ms(x.p99),
@@ -132,8 +134,8 @@ function guard(r: GuardResult): string {
     '',
     `Three estimates of the same ratio, from noisiest to most precise: req/s (moves with everything else the machine runs), server CPU per request ` +
       `(user + system CPU of the server process over requests answered), and **paired** (one connection, the route and public alternating request by request ` +
-      `for ${r.pairedRequests.toLocaleString('en-US')} requests; the extra time the route spends in the server process, against the CPU a public request costs). ` +
-      `The target is judged on the paired ratio.`,
+      `in blocks of ${r.pairedBlock.toLocaleString('en-US')} pairs, one block per route in each of ${r.pairedRounds} rounds; per block the difference of the mean time in the server process, ` +
+      `then the median over blocks; public's CPU per request from public-only blocks on the same connection). The targets are judged on the paired figures.`,
     '',
     `- against the reference: the library's guard +${fmt(kit.pairedExtraMicros ?? NaN, 1)} µs, the reference +${fmt(reference.pairedExtraMicros ?? NaN, 1)} µs (target: no more than the reference: ${yes(guardAtReference(kit, reference))})`,
     `- moonshot: the library's guard is ${(guardShare(r, kit) * 100).toFixed(1)} % of a public request's CPU (${fmt(r.pairedPublicCpu ?? NaN, 0)} µs; target ≤ ${TARGETS.guardShareOfPublic * 100} %): ${yes(guardShare(r, kit) <= TARGETS.guardShareOfPublic)}`,
@@ -436,13 +438,13 @@ function targets(results: Record<string, unknown>): string {
   if (st) {
     const at = (t: StartupTarget) => st.points.find((p) => p.target === t)!;
     rows.push([
-      '4 start-up to listening: demo (built) / minimal host; module\'s share',
+      '6 start-up to listening: demo (built) / minimal host; module\'s share',
       'reported',
       `${fmt(at('demo').listenMsMedian, 0)} ms (Fastify ${fmt(at('demo-fastify').listenMsMedian, 0)}) / ${fmt(at('module').listenMsMedian, 0)} ms; +${fmt(st.moduleListenMs, 0)} ms over the host without it`,
       '—',
     ]);
-    rows.push(['4 RSS after boot: demo / minimal host; module\'s share', 'reported', `${fmt(at('demo').rssMiBMedian, 0)} / ${fmt(at('module').rssMiBMedian, 0)} MiB; +${fmt(st.moduleRssMiB, 1)} MiB`, '—']);
-  } else rows.push(['4 start-up and footprint', 'reported', absent('startup'), '—']);
+    rows.push(['6 RSS after boot: demo / minimal host; module\'s share', 'reported', `${fmt(at('demo').rssMiBMedian, 0)} / ${fmt(at('module').rssMiBMedian, 0)} MiB; +${fmt(st.moduleRssMiB, 1)} MiB`, '—']);
+  } else rows.push(['6 start-up and footprint', 'reported', absent('startup'), '—']);
   return ['### Targets', '', table(['target', 'goal', 'this run', 'met'], rows), ''].join('\n');
 }
 

@@ -33,6 +33,10 @@ export interface GuardRouteResult {
    */
   pairedMicros?: number;
   pairedExtraMicros?: number;
+  /** The same from the blocks' median times instead of their means. */
+  pairedMedianExtraMicros?: number;
+  /** Lowest and highest block's extra (mean difference), µs. */
+  pairedExtraRange?: [number, number];
   pairedRatio?: number;
   /**
    * The public route's CPU per request over this route's, per round (median): the
@@ -55,7 +59,8 @@ export interface GuardResult {
   connections: number;
   roundSeconds: number;
   rounds: number;
-  pairedRequests: number;
+  pairedBlock: number;
+  pairedRounds: number;
   routes: GuardRouteResult[];
   /** Status codes of the sanity checks (protected routes without a token must be 401). */
   sanity: Record<string, number>;
@@ -96,7 +101,10 @@ interface GuardOptions {
   roundSeconds: number;
   warmupSeconds: number;
   connections: number;
-  pairedRequests: number;
+  /** Request pairs (public, route) per paired block. */
+  pairedBlock: number;
+  /** Paired rounds: one block per protected route and one public-only block each. */
+  pairedRounds: number;
 }
 
 async function guardOnPlatform(platform: GuardPlatform, options: GuardOptions): Promise<GuardResult> {
@@ -176,35 +184,53 @@ async function guardOnPlatform(platform: GuardPlatform, options: GuardOptions): 
         rounds,
       };
     });
-    // Paired: one connection cycling through the protected routes with public between each, so
-    // every protected request has a public neighbour measured under the same conditions.
+    // Paired: one connection, a protected route and the public route alternating request by
+    // request, in blocks of `pairedBlock` pairs, one block per route in each round (order rotated),
+    // so each route's public neighbours ran under the same conditions as the route itself. Per
+    // block: the difference of the mean (and the median) time in the server; over blocks: the
+    // median, so a block hit by other work on the machine does not decide. Public's CPU per request
+    // comes from public-only blocks on the same connection.
     const spec = (route: GuardRoute) => ({ method: 'GET', path: targets[route].path, headers: { authorization: targets[route].auth[0] } });
-    const requests = PROTECTED_ROUTES.flatMap((n) => [spec('public'), spec(n)]);
-    await load({ url: s.url, connections: 1, amount: 2_000, requests });
-    await s.call('routes:reset');
-    const cpuBefore = await s.call<number>('cpu');
-    const mixed = await load({ url: s.url, connections: 1, amount: options.pairedRequests, requests });
-    const cpuAfter = await s.call<number>('cpu');
-    const times = await s.call<Record<string, { meanMicros: number; p50Micros: number }>>('routes:get');
-    const publicMicros = times[targets.public.path].meanMicros;
-    const extra = PROTECTED_ROUTES.map((n) => times[targets[n].path].meanMicros - publicMicros);
-    // Half the requests were public, the other half spread evenly over the protected routes.
-    const cpuMixed = (cpuAfter - cpuBefore) / Math.max(1, mixed.ok + mixed.non2xx);
-    const cpuPublic = cpuMixed - extra.reduce((a, b) => a + b, 0) / (2 * PROTECTED_ROUTES.length);
-    routes.find((r) => r.route === 'public')!.pairedMicros = publicMicros;
+    const blockRequests = 2 * options.pairedBlock;
+    for (const n of PROTECTED_ROUTES) await load({ url: s.url, connections: 1, amount: Math.min(blockRequests, 1_000), requests: [spec('public'), spec(n)] });
+    const meanExtra = new Map<GuardRoute, number[]>(PROTECTED_ROUTES.map((n) => [n, []]));
+    const medianExtra = new Map<GuardRoute, number[]>(PROTECTED_ROUTES.map((n) => [n, []]));
+    const publicMicros: number[] = [];
+    const publicCpu: number[] = [];
+    for (let round = 0; round < options.pairedRounds; round++) {
+      await s.call('routes:reset');
+      const cpuBefore = await s.call<number>('cpu');
+      const alone = await load({ url: s.url, connections: 1, amount: blockRequests, requests: [spec('public')] });
+      publicCpu.push(((await s.call<number>('cpu')) - cpuBefore) / Math.max(1, alone.ok + alone.non2xx));
+      const order = PROTECTED_ROUTES.map((_, i) => PROTECTED_ROUTES[(i + round) % PROTECTED_ROUTES.length]);
+      for (const n of order) {
+        await s.call('routes:reset');
+        await load({ url: s.url, connections: 1, amount: blockRequests, requests: [spec('public'), spec(n)] });
+        const times = await s.call<Record<string, { meanMicros: number; p50Micros: number }>>('routes:get');
+        const pub = times[targets.public.path];
+        const own = times[targets[n].path];
+        meanExtra.get(n)!.push(own.meanMicros - pub.meanMicros);
+        medianExtra.get(n)!.push(own.p50Micros - pub.p50Micros);
+        publicMicros.push(pub.meanMicros);
+      }
+    }
+    const cpuPublic = median(publicCpu);
+    const extra = PROTECTED_ROUTES.map((n) => median(meanExtra.get(n)!));
+    const p50Extra = PROTECTED_ROUTES.map((n) => median(medianExtra.get(n)!));
+    const publicMean = median(publicMicros);
+    routes.find((r) => r.route === 'public')!.pairedMicros = publicMean;
     PROTECTED_ROUTES.forEach((n, i) => {
       const r = routes.find((x) => x.route === n)!;
-      r.pairedMicros = publicMicros + extra[i];
+      r.pairedMicros = publicMean + extra[i];
       r.pairedExtraMicros = extra[i];
+      r.pairedMedianExtraMicros = p50Extra[i];
+      r.pairedExtraRange = [Math.min(...meanExtra.get(n)!), Math.max(...meanExtra.get(n)!)];
       r.pairedRatio = cpuPublic / (cpuPublic + extra[i]);
     });
-    // The medians are printed next to the means the ratio uses: a mean far above its median says
-    // that a few requests were slowed (other work preempting the server), not the route itself.
-    const p50Extra = PROTECTED_ROUTES.map((n) => times[targets[n].path].p50Micros - times[targets.public.path].p50Micros);
     process.stderr.write(
       `  guard ${platform} paired: ${PROTECTED_ROUTES.map((n, i) => `${n} +${extra[i].toFixed(1)} µs (median +${p50Extra[i].toFixed(1)})`).join(', ')} over public (${cpuPublic.toFixed(0)} µs CPU per public request)\n`,
     );
-    return { platform, pairedPublicCpu: cpuPublic, connections: options.connections, roundSeconds: options.roundSeconds, rounds: options.rounds, pairedRequests: options.pairedRequests, routes, sanity };
+    return { platform, pairedPublicCpu: cpuPublic, connections: options.connections, roundSeconds: options.roundSeconds, rounds: options.rounds, pairedBlock: options.pairedBlock, pairedRounds: options.pairedRounds, routes, sanity };
   } finally {
     await server?.stop();
     await dropDatabase(db);
