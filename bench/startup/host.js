@@ -42,6 +42,8 @@ Controller()(HealthController);
 class HostModule {}
 Module({ imports, controllers: [HealthController] })(HostModule);
 
+// An orderly exit on SIGTERM, so `--cpu-prof` writes its profile.
+process.once('SIGTERM', () => process.exit(0));
 NestFactory.create(HostModule, { logger: ['error', 'warn'] })
   .then((app) => app.listen(port, '127.0.0.1'))
   .catch((error) => {
