@@ -118,10 +118,18 @@ async function main(): Promise<void> {
     'spans:reset': () => spans.reset(),
     'routes:reset': () => routeTimes.clear(),
     'routes:get': () => {
-      const out: Record<string, { count: number; meanMicros: number; p50Micros: number }> = {};
+      const out: Record<string, { count: number; meanMicros: number; p50Micros: number; p99Micros: number; maxMicros: number; over1msMicros: number }> = {};
       for (const [path, samples] of routeTimes) {
         const values = samples.values();
-        out[path] = { count: values.length, meanMicros: values.reduce((a, b) => a + b, 0) / Math.max(1, values.length), p50Micros: percentile(values, 50) };
+        out[path] = {
+          count: values.length,
+          meanMicros: values.reduce((a, b) => a + b, 0) / Math.max(1, values.length),
+          p50Micros: percentile(values, 50),
+          p99Micros: percentile(values, 99),
+          maxMicros: Math.max(...values),
+          // Time spent in requests over 1 ms, per request: how much of the mean a few slow ones make.
+          over1msMicros: values.reduce((a, b) => a + (b > 1000 ? b : 0), 0) / Math.max(1, values.length),
+        };
       }
       return out;
     },

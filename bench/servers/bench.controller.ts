@@ -20,6 +20,17 @@ export class BenchController {
     return BODY;
   }
 
+  /**
+   * The same public route again, for the paired measurement's A/A check (public against an
+   * identical route): what it shows is the measurement's own floor. Registered right after
+   * `public`, so on Express's ordered router it sits where the kit's route does.
+   */
+  @Public()
+  @Get('public-twin')
+  twin(): typeof BODY {
+    return BODY;
+  }
+
   /** The kit: protected by the global JwtAuthGuard (Bearer). */
   @Get('kit')
   kit(): typeof BODY {
