@@ -118,7 +118,7 @@ async function main(): Promise<void> {
     await attempt('micro', 'token and guard CPU (in-process)', () => microSuite({ iterations: q ? 1000 : 4000 }));
   }
   if (args.only.has('guard')) {
-    await attempt('guard', 'guard overhead', () => guardSuite({ rounds: q ? 2 : 4, roundSeconds: q ? 1 : 1.5, warmupSeconds: q ? 1 : 2, connections: 16, pairedBlock: q ? 300 : 1_000, pairedRounds: q ? 2 : 8 }));
+    await attempt('guard', 'guard overhead', () => guardSuite({ rounds: q ? 2 : 3, roundSeconds: q ? 1 : 1.5, warmupSeconds: q ? 1 : 2, connections: 16, pairedBlock: q ? 300 : 800, pairedRounds: q ? 2 : 6 }));
   }
   if (args.only.has('refresh')) {
     await attempt('refresh', 'refresh rotation', () => refreshSuite({ concurrencies: [1, 16, 64], seconds: q ? 2 : 5, variants: REFRESH_VARIANTS }));
