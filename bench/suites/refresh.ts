@@ -109,6 +109,7 @@ export async function refreshSuite(options: { concurrencies: number[]; seconds: 
   try {
     for (const [i, variant] of options.variants.entries()) servers.push(await startVariant(variant, i, poolSize));
     const statements: Record<string, string[]> = {};
+    const fingerprints: Record<string, string[]> = {};
     for (const { variant, server, refreshOnce } of servers) {
       // Warm-up on its own sessions (JIT, pool connections), not counted.
       const warm = await server.call<OpenedSessions>('sessions', { count: 8 });
@@ -119,12 +120,14 @@ export async function refreshSuite(options: { concurrencies: number[]; seconds: 
       });
       await server.call('sql:start');
       warmTokens[0] = await refreshOnce(warmTokens[0]);
-      statements[variant.label] = (await server.call<{ statements: string[] }>('sql:stop')).statements;
+      const recorded = await server.call<{ statements: string[]; fingerprints: string[] }>('sql:stop');
+      statements[variant.label] = recorded.statements;
+      fingerprints[variant.label] = recorded.fingerprints;
     }
     // The floor must send exactly what the library's rotation sends, or it is not the library's floor.
     const floor = options.variants.find((v) => v.floor);
     const judged = options.variants.find((v) => v.label === REFRESH_JUDGED_VARIANT);
-    if (floor && judged && JSON.stringify(statements[floor.label]) !== JSON.stringify(statements[judged.label])) {
+    if (floor && judged && (fingerprints[judged.label].length === 0 || JSON.stringify(fingerprints[floor.label]) !== JSON.stringify(fingerprints[judged.label]))) {
       throw new Error(`the refresh floor's statements differ from the library's: ${JSON.stringify({ floor: statements[floor.label], library: statements[judged.label] })}`);
     }
 
