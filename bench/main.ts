@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     await attempt('guard', 'guard overhead', () => guardSuite({ rounds: q ? 2 : 3, roundSeconds: q ? 1 : 1.5, warmupSeconds: q ? 1 : 2, connections: 16, pairedBlock: q ? 300 : 800, pairedRounds: q ? 2 : 6 }));
   }
   if (args.only.has('refresh')) {
-    await attempt('refresh', 'refresh rotation', () => refreshSuite({ concurrencies: [1, 16, 64], seconds: q ? 2 : 5, variants: REFRESH_VARIANTS }));
+    await attempt('refresh', 'refresh rotation', () => refreshSuite({ concurrencies: [1, 16, 64], seconds: q ? 2 : 6, subRounds: q ? 2 : 3, variants: REFRESH_VARIANTS }));
   }
   if (args.only.has('signin')) {
     await attempt('signin', 'sign-in cost', () => signInSuite({ seconds: q ? 2 : 6, concurrency: 8 }));

@@ -1,5 +1,5 @@
-import { closedLoop } from '../lib/closed-loop';
-import { machineCpu } from '../lib/stats';
+import { closedLoop, ClosedLoopResult } from '../lib/closed-loop';
+import { machineCpu, median } from '../lib/stats';
 import { httpRequest, resetConnections, setCookies } from '../lib/http';
 import type { ServerChild } from '../lib/child';
 import { BenchDatabaseKind, freshBenchDatabase, type BenchDatabase } from '../lib/databases';
@@ -28,6 +28,9 @@ export interface RefreshLevel {
   variant: string;
   concurrency: number;
   perSecond: number;
+  /** refreshes/s of each part (sub-round) of the level, in order. */
+  perPart: number[];
+  /** Medians over the parts. */
   p50: number;
   p99: number;
   failed: number;
@@ -64,7 +67,9 @@ export interface RefreshResult {
   /** The statements of one refresh on each variant (text only), after warm-up. */
   statements: Record<string, string[]>;
   poolSize: number;
+  /** Seconds of each level per variant, run in `subRounds` parts alternating between the variants. */
   seconds: number;
+  subRounds: number;
   levels: RefreshLevel[];
 }
 
@@ -103,7 +108,7 @@ async function startVariant(variant: RefreshVariant, index: number, poolSize: nu
  * server and database; levels alternate between them in one run, so refresh/floor is a ratio of
  * neighbouring measurements.
  */
-export async function refreshSuite(options: { concurrencies: number[]; seconds: number; variants: RefreshVariant[] }): Promise<RefreshResult> {
+export async function refreshSuite(options: { concurrencies: number[]; seconds: number; subRounds: number; variants: RefreshVariant[] }): Promise<RefreshResult> {
   const poolSize = 10;
   const servers: VariantServer[] = [];
   try {
@@ -133,51 +138,94 @@ export async function refreshSuite(options: { concurrencies: number[]; seconds: 
 
     const levels: RefreshLevel[] = [];
     for (const concurrency of options.concurrencies) {
-      for (const { variant, server, refreshOnce } of servers) {
-        const opened = await server.call<OpenedSessions>('sessions', { count: concurrency });
-        const tokens = [...opened.refresh];
-        resetConnections();
-        const sqlBefore = await server.call<number>('sql:count');
-        await server.call('spans:reset');
-        const cpuBefore = await server.call<number>('cpu');
-        const machineBefore = machineCpu();
-        const result = await closedLoop(concurrency, options.seconds, async (w) => {
-          tokens[w] = await refreshOnce(tokens[w]);
+      // Every server's level runs in `subRounds` short parts, the servers alternating part by
+      // part in rotating order, so refresh and its floor are compared on neighbouring seconds
+      // (other work on a shared machine moves a 5 s window by ±10 %).
+      const states: LevelState[] = [];
+      for (const vs of servers) {
+        const opened = await vs.server.call<OpenedSessions>('sessions', { count: concurrency });
+        await vs.server.call('spans:reset');
+        states.push({
+          vs,
+          opened,
+          tokens: [...opened.refresh],
+          sqlBefore: await vs.server.call<number>('sql:count'),
+          cpuBefore: await vs.server.call<number>('cpu'),
+          busy: 0,
+          total: 0,
+          parts: [] as ClosedLoopResult[],
         });
-        const machineAfter = machineCpu();
+      }
+      for (let part = 0; part < options.subRounds; part++) {
+        const order = states.map((_, i) => states[(i + part) % states.length]);
+        for (const st of order) {
+          resetConnections();
+          const machineBefore = machineCpu();
+          st.parts.push(
+            await closedLoop(concurrency, options.seconds / options.subRounds, async (w) => {
+              st.tokens[w] = await st.vs.refreshOnce(st.tokens[w]);
+            }),
+          );
+          const machineAfter = machineCpu();
+          st.busy += machineAfter.busy - machineBefore.busy;
+          st.total += machineAfter.total - machineBefore.total;
+        }
+      }
+      for (const st of states) {
+        const { variant, server, refreshOnce } = st.vs;
         const cpuAfter = await server.call<number>('cpu');
         const sqlAfter = await server.call<number>('sql:count');
         const spans = (await server.call<Record<string, { count: number; p50: number; p99: number }>>('spans:get'))['SessionService.refresh'];
         const service = spans && spans.count > 0 ? spans : undefined;
-        const integrity = await checkChains(server, opened.sessionIds, result.ok, tokens, refreshOnce);
-        levels.push({
+        const ok = st.parts.reduce((n, p) => n + p.ok, 0);
+        const failed = st.parts.reduce((n, p) => n + p.failed, 0);
+        const seconds = st.parts.reduce((n, p) => n + p.seconds, 0);
+        const failures: Record<string, number> = {};
+        for (const p of st.parts) for (const [k, v] of Object.entries(p.failures)) failures[k] = (failures[k] ?? 0) + v;
+        const integrity = await checkChains(server, st.opened.sessionIds, ok, st.tokens, refreshOnce);
+        const level: RefreshLevel = {
           variant: variant.label,
           concurrency,
-          perSecond: result.perSecond,
-          p50: result.p50,
-          p99: result.p99,
-          failed: result.failed,
-          failures: result.failures,
-          sqlPerRefresh: (sqlAfter - sqlBefore) / Math.max(1, result.ok + result.failed),
+          perSecond: ok / seconds,
+          perPart: st.parts.map((p) => p.perSecond),
+          p50: median(st.parts.map((p) => p.p50)),
+          p99: median(st.parts.map((p) => p.p99)),
+          failed,
+          failures,
+          sqlPerRefresh: (sqlAfter - st.sqlBefore) / Math.max(1, ok + failed),
           serviceP50: service?.p50,
           serviceP99: service?.p99,
-          serverCpuMs: (cpuAfter - cpuBefore) / 1000 / Math.max(1, result.ok),
-          machineCpuMs: (machineAfter.busy - machineBefore.busy) / Math.max(1, result.ok),
-          machineBusy: (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total),
+          serverCpuMs: (cpuAfter - st.cpuBefore) / 1000 / Math.max(1, ok),
+          machineCpuMs: st.busy / Math.max(1, ok),
+          machineBusy: st.busy / Math.max(1, st.total),
           integrity,
-        });
+        };
+        levels.push(level);
         process.stderr.write(
-          `  refresh ${variant.label} c=${concurrency}: ${Math.round(result.perSecond)}/s p50 ${result.p50.toFixed(2)} ms p99 ${result.p99.toFixed(2)} ms (service p50 ${service ? service.p50.toFixed(2) : '—'} ms; CPU/refresh app ${((cpuAfter - cpuBefore) / 1000 / Math.max(1, result.ok)).toFixed(2)} ms, machine ${((machineAfter.busy - machineBefore.busy) / Math.max(1, result.ok)).toFixed(2)} ms) failed ${result.failed} integrity ${integrity.ok ? 'ok' : 'BROKEN'}\n`,
+          `  refresh ${variant.label} c=${concurrency}: ${Math.round(level.perSecond)}/s (parts ${level.perPart.map((x) => Math.round(x)).join('/')}) p50 ${level.p50.toFixed(2)} ms p99 ${level.p99.toFixed(2)} ms (service p50 ${service ? service.p50.toFixed(2) : '—'} ms; CPU/refresh app ${level.serverCpuMs.toFixed(2)} ms, machine ${level.machineCpuMs.toFixed(2)} ms) failed ${failed} integrity ${integrity.ok ? 'ok' : 'BROKEN'}\n`,
         );
       }
     }
-    return { statements, poolSize, seconds: options.seconds, levels };
+    return { statements, poolSize, seconds: options.seconds, subRounds: options.subRounds, levels };
   } finally {
     for (const { server, db } of servers) {
       await server.stop();
       await db.drop();
     }
   }
+}
+
+/** One server's running totals over the parts of a level. */
+interface LevelState {
+  vs: VariantServer;
+  opened: OpenedSessions;
+  tokens: string[];
+  sqlBefore: number;
+  cpuBefore: number;
+  /** Machine CPU busy and total time during this server's parts, ms. */
+  busy: number;
+  total: number;
+  parts: ClosedLoopResult[];
 }
 
 async function checkChains(
