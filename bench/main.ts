@@ -18,24 +18,31 @@ import { calibrationSuite } from './suites/calibration';
 import { guardSuite } from './suites/guard';
 import { memorySuite } from './suites/memory';
 import { microSuite } from './suites/micro';
-import { REFRESH_JUDGED_VARIANT, RefreshVariant, refreshSuite } from './suites/refresh';
+import { REFRESH_FLOOR_VARIANT, REFRESH_JUDGED_VARIANT, RefreshVariant, refreshSuite } from './suites/refresh';
 import { scaleSuite } from './suites/scale';
 import { signInSuite } from './suites/signin';
+import { startupSuite } from './suites/startup';
 
 /**
- * The refresh suite's servers: the library with PostgreSQL's defaults (the one the target is
- * judged on), and the same with synchronous_commit=off, which shows how much of a rotation is
- * waiting for the WAL flush of its commit.
+ * The refresh suite's servers: the library on PostgreSQL (the one the target is judged on), its
+ * floor on PostgreSQL (the same two statements and cookies, nothing else), and the library on
+ * MariaDB and SQLite.
  */
-const REFRESH_VARIANTS: RefreshVariant[] = [{ label: REFRESH_JUDGED_VARIANT }, { label: `${REFRESH_JUDGED_VARIANT}, synchronous_commit=off`, synchronousCommit: 'off' }];
+const REFRESH_VARIANTS: RefreshVariant[] = [
+  { label: REFRESH_JUDGED_VARIANT, database: 'postgres' },
+  { label: REFRESH_FLOOR_VARIANT, database: 'postgres', floor: true },
+  { label: 'library, MariaDB', database: 'mariadb' },
+  { label: 'library, SQLite', database: 'sqlite' },
+];
 
 /**
- * Version of the results JSON's shape; --render refuses any other. 2: the library measured as it
- * is (guard routes public/kit/recipe/passport, refresh variants library/…); 1 had shipped/proposed.
+ * Version of the results JSON's shape; --render refuses any other. 3: the guard on Express and
+ * Fastify with the fast-jwt reference, refresh against its floor and on three databases, start-up;
+ * 2: guard routes public/kit/recipe/passport on Express only; 1 had shipped/proposed.
  */
-const RESULTS_FORMAT = 2;
+const RESULTS_FORMAT = 3;
 
-const SUITES = ['calibration', 'micro', 'guard', 'refresh', 'signin', 'scale', 'memory'] as const;
+const SUITES = ['calibration', 'micro', 'guard', 'refresh', 'signin', 'scale', 'memory', 'startup'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 interface Args {
@@ -111,10 +118,10 @@ async function main(): Promise<void> {
     await attempt('micro', 'token and guard CPU (in-process)', () => microSuite({ iterations: q ? 1000 : 4000 }));
   }
   if (args.only.has('guard')) {
-    await attempt('guard', 'guard overhead', () => guardSuite({ rounds: q ? 2 : 12, roundSeconds: q ? 1 : 1.5, warmupSeconds: q ? 1 : 2, connections: 16, pairedRequests: q ? 4_000 : 24_000 }));
+    await attempt('guard', 'guard overhead', () => guardSuite({ rounds: q ? 2 : 3, roundSeconds: q ? 1 : 1.5, warmupSeconds: q ? 1 : 2, connections: 16, pairedBlock: q ? 300 : 800, pairedRounds: q ? 2 : 6 }));
   }
   if (args.only.has('refresh')) {
-    await attempt('refresh', 'refresh rotation', () => refreshSuite({ concurrencies: [1, 16, 64], seconds: q ? 2 : 5, variants: REFRESH_VARIANTS }));
+    await attempt('refresh', 'refresh rotation', () => refreshSuite({ concurrencies: [1, 16, 64], seconds: q ? 2 : 6, subRounds: q ? 2 : 3, variants: REFRESH_VARIANTS }));
   }
   if (args.only.has('signin')) {
     await attempt('signin', 'sign-in cost', () => signInSuite({ seconds: q ? 2 : 6, concurrency: 8 }));
@@ -126,6 +133,9 @@ async function main(): Promise<void> {
   }
   if (args.only.has('memory')) {
     await attempt('memory', 'memory', () => memorySuite({ requests: q ? 20_000 : 100_000, warmup: q ? 5_000 : 10_000, sessions: 1_000, connections: 16 }));
+  }
+  if (args.only.has('startup')) {
+    await attempt('startup', 'start-up and footprint', () => startupSuite({ starts: q ? 2 : 5 }));
   }
   results.totalSeconds = (Date.now() - started) / 1000;
   machine.loadAtEnd = loadavg()[0];

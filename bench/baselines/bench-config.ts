@@ -3,7 +3,13 @@ export const BENCH_CONFIG = Symbol('BENCH_CONFIG');
 
 /** What a benchmark server child is told to be (JSON in BENCH_SERVER_CONFIG). */
 export interface BenchServerConfig {
+  /** `postgres://…`, `mysql://…` or `sqlite:<file>` (the demo's DATABASE_URL forms). */
   databaseUrl: string;
+  /**
+   * Nest's HTTP platform.
+   * @default 'express'
+   */
+  platform?: 'express' | 'fastify';
   /** HS256 secret shared by the kit and both baselines, so all three verify the same tokens. */
   secret: string;
   /** appUrl of the module, also the tokens' `iss` and `aud`. Its port is the one the server listens on. */

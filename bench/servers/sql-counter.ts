@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger, QueryRunner } from 'typeorm';
 
 /**
@@ -7,21 +8,30 @@ import type { Logger, QueryRunner } from 'typeorm';
 export class SqlCounter implements Logger {
   count = 0;
   private recording: string[] | null = null;
+  private fingerprints: string[] = [];
 
   startRecording(): void {
     this.count = 0;
     this.recording = [];
+    this.fingerprints = [];
   }
 
-  stopRecording(): { count: number; statements: string[] } {
+  /**
+   * The recorded statements (shortened for display) and a fingerprint of each one's whole text
+   * (whitespace collapsed), so two routes can be checked to send the very same statements.
+   */
+  stopRecording(): { count: number; statements: string[]; fingerprints: string[] } {
     const statements = this.recording ?? [];
     this.recording = null;
-    return { count: statements.length, statements };
+    return { count: statements.length, statements, fingerprints: this.fingerprints };
   }
 
   logQuery(query: string, _parameters?: unknown[], _queryRunner?: QueryRunner): void {
     this.count++;
-    if (this.recording) this.recording.push(normalise(query));
+    if (this.recording) {
+      this.recording.push(normalise(query));
+      this.fingerprints.push(createHash('sha256').update(query.replace(/\s+/g, ' ').trim()).digest('hex').slice(0, 16));
+    }
   }
 
   logQueryError(error: string | Error, query: string): void {

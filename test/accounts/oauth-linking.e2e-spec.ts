@@ -3,6 +3,7 @@ import { FakeGitHubUser, FakeGoogleUser, githubUsers, googleUsers } from '@nest-
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { EntitySubscriberInterface } from 'typeorm';
 import { DEMO_COOKIES, Hop, OAuthDriver } from '../support/oauth-driver';
+import { installIdentityInsertFault } from './support/database-fault';
 import { AccountsApp, counts, identitiesOf, localAccount, setPolicy, startAccountsApp } from './support/accounts-fixture';
 
 /** Throws from ExternalIdentity's `beforeInsert` while armed (threat model I3). */
@@ -306,9 +307,13 @@ describe('accounts through the OAuth flow (threat model C1–C9, I3)', () => {
       const user = newGoogleUser({ email: 'flow-fault@example.com' });
       const before = await counts(t);
       const sessionsBefore = await t.dataSource.getRepository(AuthSession).count();
-      fault.remaining = 1;
+      // PostgreSQL writes the user and its identity in one statement, which no subscriber sees: the fault is a trigger there.
+      const faultsFired = t.dataSource.options.type === 'postgres' ? await installIdentityInsertFault(t.dataSource, 'flow-fault@example.com') : undefined;
+      if (!faultsFired) fault.remaining = 1;
       const failed = await signIn('google', user);
       expectRefused(failed.callback, failed.browser, 'internal_error');
+      if (faultsFired) expect(await faultsFired()).toBe(1);
+      else expect(fault.remaining).toBe(0);
       expect(await counts(t)).toEqual(before);
       expect(await t.dataSource.getRepository(AuthSession).count()).toBe(sessionsBefore);
 

@@ -2,14 +2,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { ResolvedAuthOptions } from '../auth.options';
-import { AuthDatabase } from '../database/auth-database';
+import { AuthDatabase, isUniqueViolation } from '../database/auth-database';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { ExternalIdentity } from '../entities/external-identity.entity';
 import { AuthError } from '../errors/auth.error';
 import { AuthEvents } from '../events/auth-events.service';
 import { AuthEvent, AuthEventContext, IdentityLinkedEvent, IdentityLinkMethod, SignInSucceededEvent, UserCreatedEvent } from '../events/auth.events';
 import type { VerifiedIdentity } from '../identity-providers/verified-identity';
-import { decideLink, decideSignIn, PolicyUser } from './account-linking.policy';
+import { decideLink, decideSignIn, PolicyUser, SignInFacts } from './account-linking.policy';
 import { canonicalEmail } from './canonical-email';
 import { runWithRetry } from './linking-transaction';
 import { TypeOrmUserStore } from './typeorm-user.store';
@@ -86,7 +86,7 @@ export class AccountLinkingService {
     const returning = await this.signInLinkedIdentity(clean);
     let outcome: SignInOutcome;
     try {
-      outcome = returning ? { user: returning, created: false, linked: null } : await attempt();
+      outcome = returning ? { user: returning, created: false, linked: null } : ((await this.signUpInOneStatement(clean)) ?? (await attempt()));
     } catch (error) {
       // `account_exists` for a new identity may rest on reads that straddled a concurrent first
       // sign-in of the same identity committing (its user visible, its identity not yet: READ
@@ -132,6 +132,66 @@ export class AccountLinkingService {
     return rows.length === 1 ? userFromRow(rows[0]) : null;
   }
 
+  /**
+   * A new identity's sign-in where the database and user store allow it (PostgreSQL, the built-in
+   * `auth_users` store), after {@link signInLinkedIdentity} found nothing: the policy's facts in one
+   * read, and when it decides `create`, the user and its first identity in one statement, so they
+   * are written together or not at all (a failed identity insert undoes the user insert with it).
+   * A refusal throws as the transactional path would. Null (nothing written) for every other
+   * decision and when a concurrent first sign-in of the same identity won the unique key: the
+   * transaction then decides from the committed rows, as it always did.
+   */
+  private async signUpInOneStatement(identity: CleanIdentity): Promise<SignInOutcome | null> {
+    if (this.db.dialect !== 'postgres' || this.users.constructor !== TypeOrmUserStore) return null;
+    const ds = this.db.dataSource;
+    const rows = await runWithRetry(this.logger, 'sign-in', () => ds.query(SIGN_IN_FACTS, [identity.provider, identity.subject, identity.verifiedEmail]) as Promise<FactRow[]>);
+    const linked = rows.find((r) => r.source === 'identity');
+    // Only a verified email is ever compared, and only for an identity that is not linked yet.
+    const emailRow = !linked && identity.verifiedEmail !== null ? rows.find((r) => r.source === 'email') : undefined;
+    const decision = decideSignIn({
+      linked: linked ? { user: linked.id === null ? 'missing' : policyUser(userFromRow(linked as UserRow)), sameIssuer: linked.issuer === identity.issuer } : null,
+      verifiedEmail: identity.verifiedEmail,
+      emailMatch: emailRow ? policyUser(userFromRow(emailRow as UserRow)) : null,
+      config: this.signInConfig(identity),
+    });
+    if (decision.action === 'refuse') throw new AuthError(decision.code);
+    if (decision.action !== 'create') return null;
+    const user: LocalUser = {
+      id: randomUUID(),
+      email: identity.email,
+      emailVerified: identity.verifiedEmail !== null,
+      displayName: identity.displayName,
+      avatarUrl: identity.avatarUrl,
+      disabled: false,
+    };
+    const identityId = randomUUID();
+    const now = new Date();
+    const params = [
+      user.id, user.email, identity.verifiedEmail, user.emailVerified, user.displayName, user.avatarUrl,
+      identityId, identity.provider, identity.issuer, identity.subject, identity.email, identity.emailVerified, identity.displayName, now,
+    ];
+    const created = await runWithRetry(this.logger, 'sign-in', async () => {
+      try {
+        await ds.query(CREATE_USER_WITH_IDENTITY, params);
+        return true;
+      } catch (error) {
+        // Another first sign-in of this identity committed first: neither row of ours exists.
+        if (isUniqueViolation(error)) return false;
+        throw error;
+      }
+    });
+    return created ? { user, created: true, linked: { identityId, method: 'sign-up' } } : null;
+  }
+
+  /** The policy's settings for this identity: a private-relay address links by email only where its provider allows it. */
+  private signInConfig(identity: CleanIdentity): SignInFacts['config'] {
+    return {
+      allowSignUp: this.options.linking.allowSignUp,
+      requireVerifiedEmail: this.options.linking.requireVerifiedEmail,
+      trustEmail: this.trustsEmail(identity.provider) && (!identity.privateRelayEmail || this.linksPrivateRelay(identity.provider)),
+    };
+  }
+
   private async resolveSignIn(m: EntityManager, identity: CleanIdentity): Promise<SignInOutcome> {
     const existing = await m.findOneBy(ExternalIdentity, { provider: identity.provider, subject: identity.subject });
     const linkedUser = existing ? await this.users.findById(existing.userId, m) : null;
@@ -141,11 +201,7 @@ export class AccountLinkingService {
       linked: existing ? { user: linkedUser ? policyUser(linkedUser) : 'missing', sameIssuer: existing.issuer === identity.issuer } : null,
       verifiedEmail: identity.verifiedEmail,
       emailMatch: emailMatch && policyUser(emailMatch),
-      config: {
-        allowSignUp: this.options.linking.allowSignUp,
-        requireVerifiedEmail: this.options.linking.requireVerifiedEmail,
-        trustEmail: this.trustsEmail(identity.provider) && (!identity.privateRelayEmail || this.linksPrivateRelay(identity.provider)),
-      },
+      config: this.signInConfig(identity),
     });
 
     switch (decision.action) {
@@ -251,6 +307,44 @@ WITH signed_in AS (
   RETURNING u.id, u.email, u.email_verified, u.display_name, u.avatar_url, u.disabled
 )
 SELECT * FROM signed_in`;
+
+/**
+ * $1 provider, $2 subject, $3 canonical verified email (or null). The facts `decideSignIn` needs
+ * for an identity the one-statement sign-in did not find: its `(provider, subject)` row with its
+ * user (null columns when the user is gone), and the oldest local account with that verified
+ * email (`TypeOrmUserStore.findByVerifiedEmail`'s order). Never matched by email when $3 is null.
+ */
+const SIGN_IN_FACTS = `
+SELECT 'identity' AS source, i.issuer, u.id, u.email, u.email_verified, u.display_name, u.avatar_url, u.disabled
+FROM auth_identities AS i LEFT JOIN auth_users AS u ON u.id = i.user_id
+WHERE i.provider = $1 AND i.subject = $2
+UNION ALL
+(SELECT 'email', NULL, u.id, u.email, u.email_verified, u.display_name, u.avatar_url, u.disabled
+ FROM auth_users AS u
+ WHERE u.email_canonical = $3 AND u.email_verified = true
+ ORDER BY u.created_at ASC, u.id ASC
+ LIMIT 1)`;
+
+/**
+ * $1–$6 the user (id, email, canonical verified email, email verified, display name, avatar),
+ * $7–$13 its first identity (id, provider, issuer, subject, email, email verified, display name),
+ * $14 now (linked and last signed in). One statement: the identity insert losing the unique
+ * `(provider, subject)` race, or failing for any other reason, leaves no user row behind.
+ */
+const CREATE_USER_WITH_IDENTITY = `
+WITH u AS (
+  INSERT INTO auth_users (id, email, email_canonical, email_verified, display_name, avatar_url, disabled)
+  VALUES ($1, $2, $3, $4, $5, $6, false)
+  RETURNING id
+)
+INSERT INTO auth_identities (id, user_id, provider, issuer, subject, email, email_verified, display_name, linked_at, last_login_at)
+SELECT $7, u.id, $8, $9, $10, $11, $12, $13, $14, $14 FROM u`;
+
+interface FactRow extends Omit<UserRow, 'id'> {
+  source: 'identity' | 'email';
+  issuer: string | null;
+  id: string | null;
+}
 
 interface UserRow {
   id: string;
