@@ -16,6 +16,7 @@ import { machineInfo } from './lib/machine';
 import { writeReport } from './lib/report';
 import { calibrationSuite } from './suites/calibration';
 import { guardSuite } from './suites/guard';
+import { machineClientsSuite } from './suites/machine-clients';
 import { memorySuite } from './suites/memory';
 import { microSuite } from './suites/micro';
 import { REFRESH_FLOOR_VARIANT, REFRESH_JUDGED_VARIANT, RefreshVariant, refreshSuite } from './suites/refresh';
@@ -42,7 +43,7 @@ const REFRESH_VARIANTS: RefreshVariant[] = [
  */
 const RESULTS_FORMAT = 3;
 
-const SUITES = ['calibration', 'micro', 'guard', 'refresh', 'signin', 'scale', 'memory', 'startup'] as const;
+const SUITES = ['calibration', 'micro', 'guard', 'refresh', 'signin', 'scale', 'memory', 'startup', 'clients'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 interface Args {
@@ -136,6 +137,9 @@ async function main(): Promise<void> {
   }
   if (args.only.has('startup')) {
     await attempt('startup', 'start-up and footprint', () => startupSuite({ starts: q ? 2 : 5 }));
+  }
+  if (args.only.has('clients')) {
+    await attempt('clients', 'machine clients (in-process)', () => machineClientsSuite({ seconds: q ? 1 : 3, iterations: q ? 1000 : 5000 }));
   }
   results.totalSeconds = (Date.now() - started) / 1000;
   machine.loadAtEnd = loadavg()[0];

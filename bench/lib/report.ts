@@ -8,6 +8,7 @@ import type { MicroResult } from '../suites/micro';
 import { REFRESH_FLOOR_VARIANT, REFRESH_JUDGED_VARIANT, type RefreshResult } from '../suites/refresh';
 import type { ScalePoint, ScaleResult } from '../suites/scale';
 import type { SignInResult } from '../suites/signin';
+import type { MachineClientsRow } from '../suites/machine-clients';
 import type { StartupResult, StartupTarget } from '../suites/startup';
 import type { MachineInfo } from './machine';
 import { fmt, median } from './stats';
@@ -382,6 +383,17 @@ function startup(r: StartupResult): string {
   ].join('\n');
 }
 
+function machineClients(rows: MachineClientsRow[]): string {
+  return [
+    `### 7. Machine clients (client credentials)`,
+    '',
+    'In-process, no database or network (a store in memory): tokens the client-credentials grant issues per second, and the guard\'s CPU per call on a `@Scopes()` route next to a user\'s token on an ordinary route.',
+    '',
+    table(['operation', 'figure'], rows.map((r) => [r.operation, `${fmt(r.value, r.unit === 'µs' ? 2 : 0)} ${r.unit}`])),
+    '',
+  ].join('\n');
+}
+
 function outcome<T>(results: Record<string, unknown>, key: string): T | undefined {
   const o = results[key] as SuiteOutcome<T> | undefined;
   return o && o.ok ? o.result : undefined;
@@ -477,6 +489,17 @@ function targets(results: Record<string, unknown>): string {
     ]);
     rows.push(['6 RSS after boot: demo / minimal host; module\'s share', 'reported', `${fmt(at('demo').rssMiBMedian, 0)} / ${fmt(at('module').rssMiBMedian, 0)} MiB; +${fmt(st.moduleRssMiB, 1)} MiB`, '—']);
   } else rows.push(['6 start-up and footprint', 'reported', absent('startup'), '—']);
+  const mc = outcome<MachineClientsRow[]>(results, 'clients');
+  if (mc) {
+    const issued = mc.filter((r) => r.unit === 'tokens/s');
+    const guardCost = mc.filter((r) => r.unit === 'µs');
+    rows.push([
+      '7 machine tokens issued/s (secret, best concurrency / private_key_jwt); guard µs on a scoped route vs a user route',
+      'reported',
+      `${fmt(Math.max(...issued.filter((r) => /client_secret_basic/.test(r.operation)).map((r) => r.value)), 0)} / ${fmt(issued.find((r) => /private_key_jwt/.test(r.operation))?.value ?? NaN, 0)}; ${guardCost.map((r) => fmt(r.value, 2)).join(' vs ')} µs`,
+      '—',
+    ]);
+  } else rows.push(['7 machine clients', 'reported', absent('clients'), '—']);
   return ['### Targets', '', table(['target', 'goal', 'this run', 'met'], rows), ''].join('\n');
 }
 
@@ -495,6 +518,7 @@ export function renderResults(results: Record<string, unknown>): string {
   section<ScaleResult>('scale', '4. Scale', scale);
   section<MemoryResult>('memory', '5. Memory', memory);
   section<StartupResult>('startup', '6. Start-up and footprint', startup);
+  section<MachineClientsRow[]>('clients', '7. Machine clients', machineClients);
   return parts.join('\n');
 }
 

@@ -24,7 +24,7 @@ import { median } from '../lib/stats';
  * the client-credentials grant issues per second (secret and private_key_jwt), and what the guard
  * costs on a `@Scopes()` route next to a user's token on an ordinary route.
  *
- * Standalone (not yet wired into bench/main.ts):
+ * `npm run bench -- --only=clients`, or standalone:
  *   node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/suites/machine-clients.ts
  */
 export interface MachineClientsRow {
