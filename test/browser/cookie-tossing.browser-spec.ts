@@ -24,6 +24,7 @@ import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { browserSuiteEnabled, launchChromium } from './support/chromium';
 import { DemoProcess, startDemo } from './support/demo-process';
 import { ARTIFACTS_DIR, screenshot } from './support/screenshots';
+import { scenarioSteps, startDemoAndBrowser } from './support/scenario';
 
 const describeBrowser = browserSuiteEnabled() ? describe : describe.skip;
 jest.setTimeout(45_000);
@@ -110,11 +111,7 @@ describeBrowser('cookie tossing from a sibling subdomain over https (Chromium, t
       database = await createTestDatabase();
       return startDemo({ databaseUrl: database.url, timeoutMs: 75_000, env: { APP_URL: appUrl } });
     };
-    const [started, launched] = await Promise.allSettled([boot(), launchChromium([`--host-resolver-rules=MAP *.${PARENT} 127.0.0.1`, '--ignore-certificate-errors'])]);
-    if (started.status === 'fulfilled') demo = started.value;
-    if (launched.status === 'fulfilled') browser = launched.value;
-    const failures = [launched, started].filter((r) => r.status === 'rejected').map((r) => String((r.reason as Error)?.message ?? r.reason));
-    if (failures.length) throw new Error(failures.join('\n\n'));
+    ({ demo, browser } = await startDemoAndBrowser(boot, () => launchChromium([`--host-resolver-rules=MAP *.${PARENT} 127.0.0.1`, '--ignore-certificate-errors'])));
     demoPort = Number(new URL(demo!.url).port);
     victim = await browser!.newContext({ locale: 'en-US' });
     attacker = await browser!.newContext({ locale: 'en-US' });
@@ -132,18 +129,7 @@ describeBrowser('cookie tossing from a sibling subdomain over https (Chromium, t
     rmSync(dir, { recursive: true, force: true });
   }, 20_000);
 
-  let failedStep: string | undefined;
-  function step(name: string, fn: () => Promise<void>): void {
-    it(name, async () => {
-      if (failedStep) throw new Error(`not run: the earlier step "${failedStep}" failed`);
-      try {
-        await fn();
-      } catch (error) {
-        failedStep = name;
-        throw error;
-      }
-    });
-  }
+  const step = scenarioSteps();
 
   const control = (p: Page, name: RegExp) => p.getByRole('button', { name }).or(p.getByRole('link', { name })).first();
 
@@ -300,11 +286,7 @@ describeBrowser('cookie tossing over plain http: a planted duplicate is refused 
       database = await createTestDatabase();
       return startDemo({ databaseUrl: database.url, timeoutMs: 75_000, env: { PORT: String(port), APP_URL: appUrl } });
     };
-    const [started, launched] = await Promise.allSettled([boot(), launchChromium([`--host-resolver-rules=MAP *.${PARENT} 127.0.0.1`])]);
-    if (started.status === 'fulfilled') demo = started.value;
-    if (launched.status === 'fulfilled') browser = launched.value;
-    const failures = [launched, started].filter((r) => r.status === 'rejected').map((r) => String((r.reason as Error)?.message ?? r.reason));
-    if (failures.length) throw new Error(failures.join('\n\n'));
+    ({ demo, browser } = await startDemoAndBrowser(boot, () => launchChromium([`--host-resolver-rules=MAP *.${PARENT} 127.0.0.1`])));
     context = await browser!.newContext({ locale: 'en-US' });
     context.setDefaultTimeout(20_000);
     page = await context.newPage();
@@ -318,18 +300,7 @@ describeBrowser('cookie tossing over plain http: a planted duplicate is refused 
     await database?.drop();
   }, 20_000);
 
-  let failedStep: string | undefined;
-  function step(name: string, fn: () => Promise<void>): void {
-    it(name, async () => {
-      if (failedStep) throw new Error(`not run: the earlier step "${failedStep}" failed`);
-      try {
-        await fn();
-      } catch (error) {
-        failedStep = name;
-        throw error;
-      }
-    });
-  }
+  const step = scenarioSteps();
 
   const call = (method: 'GET' | 'POST', path: string) =>
     page.evaluate(`fetch(${JSON.stringify(path)}, { method: ${JSON.stringify(method)}, credentials: 'same-origin' }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => null) }))`) as Promise<{ status: number; body: { id?: string; error?: string } | null }>;

@@ -10,6 +10,7 @@ import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { browserSuiteEnabled, FreshBrowser, launchFreshChromium } from './support/chromium';
 import { DemoProcess, startDemo } from './support/demo-process';
 import { ARTIFACTS_DIR, screenshot } from './support/screenshots';
+import { startDemoAndBrowser } from './support/scenario';
 
 const describeBrowser = browserSuiteEnabled() ? describe : describe.skip;
 jest.setTimeout(45_000);
@@ -32,11 +33,7 @@ describeBrowser('a real browser signs in with Microsoft and Apple (sandbox)', ()
       database = await createTestDatabase();
       return startDemo({ databaseUrl: database.url, timeoutMs: 75_000 });
     };
-    const [started, launched] = await Promise.allSettled([boot(), launchFreshChromium()]);
-    if (started.status === 'fulfilled') demo = started.value;
-    if (launched.status === 'fulfilled') browser = launched.value;
-    const failures = [launched, started].filter((r) => r.status === 'rejected').map((r) => String((r.reason as Error)?.message ?? r.reason));
-    if (failures.length) throw new Error(failures.join('\n\n'));
+    ({ demo, browser } = await startDemoAndBrowser(boot, () => launchFreshChromium()));
     browser!.context.setDefaultTimeout(20_000);
     page = browser!.context.pages()[0] ?? (await browser!.context.newPage());
     page.on('pageerror', (error) => pageErrors.push(error.message));

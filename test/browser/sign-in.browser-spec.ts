@@ -17,6 +17,7 @@ import { browserSuiteEnabled, FreshBrowser, launchFreshChromium } from './suppor
 import { DemoProcess, startDemo } from './support/demo-process';
 import { auditPage, CookieLedger, scriptVisibleState, secretsOnAppUrls, tabToFirstControl, UrlRecorder } from './support/page-checks';
 import { ARTIFACTS_DIR, resetArtifacts, screenshot } from './support/screenshots';
+import { scenarioSteps, startDemoAndBrowser } from './support/scenario';
 
 const describeBrowser = browserSuiteEnabled() ? describe : describe.skip;
 // Generous bounds: waits end as soon as the page is ready, so they only matter on a loaded machine.
@@ -51,11 +52,7 @@ describeBrowser('a real browser signs in (Chromium + sandbox Google and GitHub)'
       database = await createTestDatabase();
       return startDemo({ databaseUrl: database.url, timeoutMs: 75_000 });
     };
-    const [started, launched] = await Promise.allSettled([boot(), launchFreshChromium()]);
-    if (started.status === 'fulfilled') demo = started.value;
-    if (launched.status === 'fulfilled') browser = launched.value;
-    const failures = [launched, started].filter((r) => r.status === 'rejected').map((r) => String((r.reason as Error)?.message ?? r.reason));
-    if (failures.length) throw new Error(failures.join('\n\n'));
+    ({ demo, browser } = await startDemoAndBrowser(boot, () => launchFreshChromium()));
     const context = browser!.context;
     context.setDefaultTimeout(20_000);
     urls = new UrlRecorder(context);
@@ -79,19 +76,7 @@ describeBrowser('a real browser signs in (Chromium + sandbox Google and GitHub)'
    * One step of the story. Steps share the browser, so after a failure the later ones stop at
    * once (instead of each waiting for its timeout), and the failing page is kept as failure.png.
    */
-  let failedStep: string | undefined;
-  function step(name: string, fn: () => Promise<void> | void): void {
-    it(name, async () => {
-      if (failedStep) throw new Error(`not run: the earlier step "${failedStep}" failed`);
-      try {
-        await fn();
-      } catch (error) {
-        failedStep = name;
-        await page?.screenshot({ path: join(ARTIFACTS_DIR, 'failure.png'), fullPage: true }).catch(() => undefined);
-        throw error;
-      }
-    });
-  }
+  const step = scenarioSteps(() => page?.screenshot({ path: join(ARTIFACTS_DIR, 'failure.png'), fullPage: true }));
 
   async function authCookies(): Promise<Cookie[]> {
     // Every module cookie is at Path=/ (asking for /auth/refresh too would show one scoped deeper).
