@@ -504,7 +504,13 @@ function targets(results: Record<string, unknown>): string {
 }
 
 export function renderResults(results: Record<string, unknown>): string {
-  const parts: string[] = [machine(results.machine as MachineInfo, results.totalSeconds as number, results.args as { only: string[]; scale: boolean; quick: boolean }), '', targets(results)];
+  const parts: string[] = [machine(results.machine as MachineInfo, results.totalSeconds as number, results.args as { only: string[]; scale: boolean; quick: boolean }), ''];
+  // Suites run again later on another commit (their results merged into this file by hand) say so.
+  const rerun = results.guardMicroRerun as { date: string; commit: string; loadAtStart?: number; loadAtEnd?: number } | undefined;
+  if (rerun) {
+    parts.push(`The guard and micro suites were run again at ${rerun.date} on commit ${rerun.commit} (the merged main), load average ${rerun.loadAtStart ?? '?'} → ${rerun.loadAtEnd ?? '?'}; their figures below are from that run.`, '');
+  }
+  parts.push(targets(results));
   const section = <T>(key: string, title: string, render: (r: T) => string) => {
     const outcome = results[key] as SuiteOutcome<T> | undefined;
     if (!outcome) return;
