@@ -1,4 +1,5 @@
-import { checkGoogleClaims, googleIdentity, readEmailVerified } from './google-claims';
+import { readEmailVerified } from '../oidc/id-token-claims';
+import { checkGoogleClaims, googleIdentity } from './google-claims';
 
 const expected = { clientId: 'client-1', nonce: 'nonce-1' };
 const claims = { iss: 'https://accounts.google.com', aud: 'client-1', azp: 'client-1', sub: '1234567890', nonce: 'nonce-1' };

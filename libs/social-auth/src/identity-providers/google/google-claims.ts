@@ -1,4 +1,4 @@
-import { checkIdTokenClaims } from '../oidc/id-token-claims';
+import { checkIdTokenClaims, readEmailVerified } from '../oidc/id-token-claims';
 import { cleanEmail, cleanText, cleanUrl } from '../profile-values';
 import type { VerifiedIdentity } from '../verified-identity';
 
@@ -37,16 +37,6 @@ export function checkGoogleClaims(claims: Record<string, unknown>, expected: Goo
   if (refused) return refused;
   if (expected.hostedDomain !== undefined && claims.hd !== expected.hostedDomain) return 'hd';
   return undefined;
-}
-
-/**
- * Reads `email_verified` strictly: only boolean `true` and the exact string `"true"` mean
- * verified. Google has sent the flag as a string; `"false"`, `"TRUE "`, `1`, `"yes"`, `null` or
- * absence all mean *not* verified (threat model C1; better-auth PR #9578 treated `"false"` as truthy).
- * @internal
- */
-export function readEmailVerified(value: unknown): boolean {
-  return value === true || value === 'true';
 }
 
 /**

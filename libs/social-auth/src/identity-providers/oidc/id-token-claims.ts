@@ -40,8 +40,10 @@ export function checkIdTokenClaims(claims: Record<string, unknown>, expected: Id
 }
 
 /**
- * Reads `email_verified` strictly: only boolean `true` and the exact string `"true"` mean
- * verified (threat model C1; some providers send the flag as a string).
+ * Reads `email_verified` (and Apple's `is_private_email`, Microsoft's `xms_edov`) strictly: only
+ * boolean `true` and the exact string `"true"` mean true. Google and Apple have sent the flag as a
+ * string; `"false"`, `"TRUE "`, `1`, `"yes"`, `null` or absence all mean *not* verified (threat
+ * model C1; better-auth PR #9578 treated `"false"` as truthy). One reader for every provider.
  * @internal
  */
 export function readEmailVerified(value: unknown): boolean {
