@@ -98,12 +98,17 @@ export class JwtAuthGuard implements CanActivate {
    * route without `AuthErrorFilter`, Nest's own handler sends no error headers.
    */
   private refuse(context: ExecutionContext, error: unknown): never {
-    if (error instanceof AuthError && Object.keys(error.headers).length > 0) {
-      const response = context.switchToHttp().getResponse<AuthResponse>();
-      const http = this.http ?? authHttpOf(response);
-      for (const [name, value] of Object.entries(error.headers)) http.setHeader(response, name, value);
-    }
-    throw error;
+    throw error instanceof AuthError ? this.withHeadersOnResponse(context, error) : error;
+  }
+
+  /** `error`, its headers already set on the response (see {@link refuse}). */
+  private withHeadersOnResponse(context: ExecutionContext, error: AuthError): AuthError {
+    const entries = Object.entries(error.headers);
+    if (entries.length === 0) return error;
+    const response = context.switchToHttp().getResponse<AuthResponse>();
+    const http = this.http ?? authHttpOf(response);
+    for (const [name, value] of entries) http.setHeader(response, name, value);
+    return error;
   }
 
   /**
@@ -173,10 +178,7 @@ export class JwtAuthGuard implements CanActivate {
     const requirement = this.scopeRequirement(context);
     const scope = requirement ? [...new Set([...requirement.anyOf, ...requirement.allOf])].join(' ') : '';
     const challenge = `Bearer error="insufficient_scope"${scope ? `, scope="${scope}"` : ''}`;
-    const response = context.switchToHttp().getResponse<AuthResponse>();
-    // Set here too: on a host route without AuthErrorFilter, Nest's own handler sends no error headers.
-    (this.http ?? authHttpOf(response)).setHeader(response, 'WWW-Authenticate', challenge);
-    return new AuthError('insufficient_scope', { headers: { 'WWW-Authenticate': challenge } });
+    return this.withHeadersOnResponse(context, new AuthError('insufficient_scope', { headers: { 'WWW-Authenticate': challenge } }));
   }
 
   private admit(request: AuthRequest, user: AuthenticatedUser): true {
